@@ -1,0 +1,95 @@
+"""What the trigger, the engine and the whole decision pipeline return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Optional
+
+from pydantic import Field
+
+from src.models.base import StrictModel
+from src.models.risk_models import ReasonCode, RiskDecision, RiskVerdict
+from src.models.trading_models import Order, OrderPlan
+
+
+class TriggerDecision(StrictModel):
+    """Whether to rebalance now, and why."""
+
+    fired: bool = Field(description="True if trading is warranted now.")
+    trigger: str = Field(description="Which trigger decided (e.g. 'drift_band', 'calendar').")
+    reason: str = Field(description="Human-readable why / why not.")
+    details: dict[str, float] = Field(
+        default_factory=dict, description="Numbers behind the decision (drift per unit, ...)."
+    )
+
+
+class Exclusion(StrictModel):
+    """A unit left out of a calculation, with the recorded reason."""
+
+    unit: str = Field(description="The unit left out.")
+    reason_code: ReasonCode = Field(description="Machine-readable reason.")
+    detail: str = Field(description="Human-readable reason.")
+
+
+class EngineResult(StrictModel):
+    """Target weights from an engine, with notes on how they were derived."""
+
+    engine: str = Field(description="Engine name.")
+    weights: dict[str, float] = Field(description="Target weight per unit (>= 0).")
+    notes: list[str] = Field(default_factory=list, description="How the targets were derived.")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="Units left out.")
+    diagnostics: dict[str, float] = Field(
+        default_factory=dict, description="Numbers behind the targets (e.g. Sharpe before/after)."
+    )
+
+
+class PlanStatus(str, Enum):
+    """Outcome of one pass through the decision pipeline."""
+
+    NO_TRIGGER = "no_trigger"
+    BLOCKED = "blocked"
+    NO_TRADES = "no_trades"
+    ORDERS = "orders"
+    ENGINE_FAILED = "engine_failed"
+
+
+class RebalancePlan(StrictModel):
+    """Everything the pure decision core concluded for one event, ready to execute."""
+
+    plan_id: str = Field(description="Deterministic id of this decision (seeds the order ids).")
+    timestamp: datetime = Field(description="The event's timestamp (not the wall clock).")
+    status: PlanStatus = Field(description="What came out of the pipeline.")
+    trigger: TriggerDecision = Field(description="Whether and why trading was warranted.")
+    weights_before: dict[str, float] = Field(description="Current weights per configured unit.")
+    engine_result: Optional[EngineResult] = Field(None, description="The engine's targets.")
+    risk: Optional[RiskDecision] = Field(None, description="The risk stage's verdicts.")
+    order_plan: Optional[OrderPlan] = Field(None, description="The orders, if any.")
+    message: str = Field(description="One-line summary of the outcome.")
+
+    @property
+    def orders(self) -> list[Order]:
+        """Orders of the plan (empty if none)."""
+        return [] if self.order_plan is None else list(self.order_plan.orders)
+
+
+class RebalancingEvent(StrictModel):
+    """One recorded rebalancing event (what is written to ``rebalance_*.json``)."""
+
+    event_id: str = Field(description="Unique id of the event (equals the plan id).")
+    timestamp: datetime = Field(description="When the event happened, on the event's clock.")
+    portfolio_name: str = Field(description="PortfolioConfig.name.")
+    method: str = Field(description="Rebalancing method.")
+    status: PlanStatus = Field(description="Outcome of the pipeline.")
+    trigger: TriggerDecision = Field(description="The trigger and why it fired.")
+    weights_before: dict[str, float] = Field(description="Weights before trading.")
+    engine_targets: dict[str, float] = Field(description="The engine's targets.")
+    final_targets: dict[str, float] = Field(description="Targets after the risk limits.")
+    risk_verdicts: list[RiskVerdict] = Field(description="Every risk verdict.")
+    orders: list[Order] = Field(description="Every order, with its status.")
+    value_before: float = Field(description="Portfolio value before.")
+    value_after: float = Field(description="Portfolio value after.")
+    cash_before: float = Field(description="Cash before.")
+    cash_after: float = Field(description="Cash after.")
+    config: dict[str, Any] = Field(description="The configuration the event ran with.")
+    message: str = Field(description="One-line summary.")
