@@ -1,0 +1,113 @@
+"""Loading the shipped real prices (``src/data/market/``) as tidy pandas frames.
+
+All loaders return prices indexed by a tz-naive ``DatetimeIndex`` of trading days, one column
+per symbol. Nothing is filled in: a missing file is a ``DataError``; gaps stay gaps.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from src.errors import DataError
+
+MARKET_DIR = Path(__file__).resolve().parents[1] / "data" / "market"
+
+PRICE_FILES = {
+    "stocks": "sp500_20_stocks_daily.csv.gz",
+    "index": "sp500_index_daily.csv.gz",
+    "factor_etfs": "factor_etfs_daily.csv.gz",
+}
+SPY_RETURNS_FILE = "spy_total_return_daily.csv.gz"
+SPY_BASE_LEVEL = 100.0
+
+
+def _read_csv(name: str, date_column: str) -> pd.DataFrame:
+    path = MARKET_DIR / name
+    if not path.is_file():
+        raise DataError(f"market data file {path} is missing")
+    frame = pd.read_csv(path, parse_dates=[date_column])
+    dates = pd.DatetimeIndex(frame.pop(date_column))
+    if dates.tz is not None:
+        dates = dates.tz_convert(None)
+    frame.index = dates.normalize().rename("date")
+    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
+        raise DataError(f"market data file {path} has unsorted or duplicate dates")
+    return frame.astype(float)
+
+
+@lru_cache(maxsize=None)
+def _load_group(group: str) -> pd.DataFrame:
+    if group == "spy":
+        rets = _read_csv(SPY_RETURNS_FILE, "date")["return"]
+        # Compounded total-return index: first date = base level before that day's return.
+        level = SPY_BASE_LEVEL * (1.0 + rets).cumprod()
+        return level.to_frame("SPY")
+    return _read_csv(PRICE_FILES[group], "Date")
+
+
+def load_prices(group: str) -> pd.DataFrame:
+    """Prices of one shipped group.
+
+    Parameters
+    ----------
+    group : {"stocks", "index", "factor_etfs", "spy"}
+        Which file: the 20 S&P 500 stocks, the S&P 500 index, the five iShares factor ETFs, or
+        the SPY total-return index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, so callers may modify it freely.
+    """
+    if group not in PRICE_FILES and group != "spy":
+        raise DataError(f"group={group!r} is not one of {sorted([*PRICE_FILES, 'spy'])}")
+    return _load_group(group).copy()
+
+
+@lru_cache(maxsize=None)
+def _symbol_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for group in [*PRICE_FILES, "spy"]:
+        for symbol in _load_group(group).columns:
+            index[symbol] = group
+    return index
+
+
+def available_symbols() -> list[str]:
+    """Every plain-asset symbol with shipped prices."""
+    return sorted(_symbol_index())
+
+
+def asset_prices(symbols: list[str]) -> pd.DataFrame:
+    """Prices of ``symbols`` on the dates where all of them trade (inner join, no filling).
+
+    Raises
+    ------
+    DataError
+        If a symbol has no shipped prices.
+    """
+    index = _symbol_index()
+    unknown = [s for s in symbols if s not in index]
+    if unknown:
+        raise DataError(f"symbols {unknown} have no shipped prices (known: {sorted(index)})")
+    columns = [_load_group(index[s])[s].dropna() for s in symbols]
+    return pd.concat(columns, axis=1, join="inner")
+
+
+def simple_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Daily simple returns; the first row (no previous price) is dropped.
+
+    Raises
+    ------
+    DataError
+        If a price is missing, non-positive or not finite.
+    """
+    values = prices.to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        bad = prices.columns[~(np.isfinite(values) & (values > 0)).all(axis=0)].tolist()
+        raise DataError(f"prices of {bad} have missing, non-positive or non-finite values")
+    return prices.pct_change().iloc[1:]
