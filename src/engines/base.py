@@ -1,0 +1,58 @@
+"""The engine interface: *what* to hold, separate from *whether* to trade now."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from src.engines.context import MarketContext
+from src.engines.triggers import DriftBandTrigger, Trigger
+from src.models.decision_models import EngineResult
+from src.models.portfolio_models import PortfolioConfig
+
+
+class RebalancingEngine(ABC):
+    """Base class of every engine; subclass it for a custom engine.
+
+    An engine is pure: ``calculate_target_weights`` looks only at the config given at
+    construction and the ``MarketContext`` of the event (no I/O, no wall clock), so the same
+    engine serves live trading, replays and backtests. ``trigger`` says whether to trade now.
+
+    Parameters
+    ----------
+    config : PortfolioConfig
+        The validated portfolio configuration.
+
+    Examples
+    --------
+    >>> class EqualWeight(RebalancingEngine):
+    ...     name = "equal_weight"
+    ...     def calculate_target_weights(self, ctx):
+    ...         n = len(self.config.units)
+    ...         return EngineResult(engine=self.name, weights={u: 1 / n for u in self.config.units})
+    """
+
+    name: ClassVar[str] = "custom"
+
+    def __init__(self, config: PortfolioConfig) -> None:
+        self.config = config
+        self.trigger = self.build_trigger()
+
+    @property
+    def params(self):
+        """The method's typed parameters."""
+        return self.config.rebalancing_params
+
+    def build_trigger(self) -> Trigger:
+        """The trigger of this engine; by default a 5% absolute drift band."""
+        return DriftBandTrigger(min_drift=0.05)
+
+    @abstractmethod
+    def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
+        """Target weight per unit (non-negative) for the event in ``ctx``.
+
+        Raises
+        ------
+        EngineError, InsufficientDataError
+            When targets cannot be computed; the pipeline then holds positions and records why.
+        """

@@ -1,0 +1,52 @@
+"""The read-only input every trigger and engine receives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from src.errors import DataError
+from src.models.trading_models import PortfolioState
+
+
+class MarketContext(BaseModel):
+    """Everything a pure stage may look at: the clock, the account and past returns.
+
+    ``returns`` holds daily returns of the allocation units (columns) on dates up to the
+    event's timestamp; rows after ``timestamp`` are cut off on construction, so no stage can
+    look ahead even if a caller passes a longer frame.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", frozen=True)
+
+    timestamp: datetime = Field(description="The event's clock (never the wall clock).")
+    state: PortfolioState = Field(description="Cash, holdings and prices at the event.")
+    returns: pd.DataFrame = Field(description="Daily returns per unit, dates up to timestamp.")
+
+    @field_validator("returns")
+    @classmethod
+    def _returns_valid(cls, value: pd.DataFrame, info) -> pd.DataFrame:
+        if not isinstance(value.index, pd.DatetimeIndex):
+            raise DataError("returns must be indexed by dates (a DatetimeIndex)")
+        if value.index.has_duplicates or not value.index.is_monotonic_increasing:
+            raise DataError("returns must have increasing, unique dates")
+        data = value.to_numpy(dtype=float)
+        finite = np.isfinite(data) | np.isnan(data)
+        if not finite.all():
+            col = value.columns[~finite.all(axis=0)][0]
+            raise DataError(f"returns[{col!r}] has an infinite value")
+        ts = info.data.get("timestamp")
+        if ts is not None:
+            cutoff = pd.Timestamp(ts).tz_localize(None) if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts)
+            value = value.loc[value.index <= cutoff]
+        return value
+
+    def window(self, units: list[str], days: int) -> pd.DataFrame:
+        """The last ``days`` rows of ``returns`` for ``units`` (NaN kept: callers decide)."""
+        missing = [u for u in units if u not in self.returns.columns]
+        if missing:
+            raise DataError(f"returns has no column for units {missing}")
+        return self.returns[units].iloc[-days:]
