@@ -6,6 +6,8 @@ CLI printing ``str(error)``) sees at once what to fix.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class RebalancerError(Exception):
     """Base class of every error raised on purpose by this project."""
@@ -33,3 +35,20 @@ class EngineError(RebalancerError):
 
 class InfeasibleError(RebalancerError):
     """No allocation satisfies the constraints (for example the per-unit bounds)."""
+
+
+def one_line_error(exc: BaseException) -> str:
+    """One line naming the field and the value, for CLIs and logs.
+
+    A pydantic ``ValidationError`` becomes ``Model: field.path: message (got value)`` for each
+    error, joined by ``; ``; any other exception is its message with newlines folded.
+    """
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            got = "" if err["type"] == "value_error" else f" (got {err.get('input')!r})"
+            parts.append(f"{loc + ': ' if loc else ''}{msg}{got}")
+        return f"{exc.title}: " + "; ".join(parts)
+    return " ".join(str(exc).split())

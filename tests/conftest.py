@@ -1,0 +1,34 @@
+"""Shared fixtures: the shipped registry and helpers that build account snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from src.agents.strategy_registry_agent import StrategyRegistryAgent
+from src.models.trading_models import PortfolioState
+
+GUIDE_TARGETS = {"rsi_strategy": 0.40, "macd_strategy": 0.30, "ml_strategy": 0.30}
+
+
+@pytest.fixture(scope="session")
+def registry() -> StrategyRegistryAgent:
+    """The shipped registry (read-only use)."""
+    return StrategyRegistryAgent()
+
+
+@pytest.fixture(scope="session")
+def registry_returns(registry) -> pd.DataFrame:
+    """Daily returns of every shipped strategy on their common dates."""
+    return registry.returns_frame([s.strategy_id for s in registry.list_strategies()])
+
+
+def state_at_weights(weights: dict[str, float], prices: dict[str, float], *, nav: float = 100_000.0,
+                     cash: float = 0.0, timestamp: datetime = datetime(2021, 12, 31),
+                     last_rebalance_at: datetime | None = None) -> PortfolioState:
+    """A snapshot holding ``weights`` of ``nav`` (plus ``cash``) at ``prices``."""
+    holdings = {u: w * nav / prices[u] for u, w in weights.items() if w > 0}
+    return PortfolioState(timestamp=timestamp, cash=cash, holdings=holdings, prices=prices,
+                          last_rebalance_at=last_rebalance_at)
