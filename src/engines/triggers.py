@@ -128,7 +128,9 @@ class DriftBandTrigger(Trigger):
         self.relative_drift = relative_drift
 
     def band(self, target: float) -> float:
-        """Allowed |drift| for a unit with this target."""
+        """Allowed |drift| for a unit with this target (0 for a unit that should not be held)."""
+        if target <= 0:
+            return 0.0
         if self.relative_drift is None:
             return self.min_drift
         return min(self.min_drift, self.relative_drift * target)

@@ -1,0 +1,181 @@
+"""The four engines on the shipped registry returns, and the custom-engine contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from src.engines import (
+    AdaptiveEngine,
+    CalendarEngine,
+    MarketContext,
+    RebalancingEngine,
+    RiskParityEngine,
+    ThresholdEngine,
+    create_engine,
+    ledoit_wolf,
+    risk_contributions,
+)
+from src.errors import InsufficientDataError
+from src.models.decision_models import EngineResult
+from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig
+from tests.conftest import GUIDE_TARGETS, state_at_weights
+
+TS = datetime(2021, 12, 31)
+
+
+def config(method="threshold", params=None, targets=None, **limits) -> PortfolioConfig:
+    return PortfolioConfig(name="t", target_allocations=targets or dict(GUIDE_TARGETS),
+                           rebalancing_method=method, rebalancing_params=params or {},
+                           risk_limits={**DEFAULT_RISK_LIMITS, **limits})
+
+
+def ctx(registry_returns, weights, ts=TS, **kw) -> MarketContext:
+    prices = {u: 1.0 for u in registry_returns.columns}
+    return MarketContext(timestamp=ts, state=state_at_weights(weights, prices, timestamp=ts, **kw),
+                         returns=registry_returns)
+
+
+def test_create_engine_when_each_method_then_matching_class():
+    assert isinstance(create_engine(config("threshold")), ThresholdEngine)
+    assert isinstance(create_engine(config("calendar")), CalendarEngine)
+    assert isinstance(create_engine(config("adaptive")), AdaptiveEngine)
+    assert isinstance(create_engine(config("risk_parity")), RiskParityEngine)
+
+
+def test_threshold_when_trade_to_target_then_configured_targets(registry_returns):
+    result = ThresholdEngine(config()).calculate_target_weights(ctx(registry_returns, {"rsi_strategy": 1.0}))
+    assert result.weights == GUIDE_TARGETS
+
+
+def test_threshold_when_band_edge_then_smallest_move_into_bands(registry_returns):
+    engine = ThresholdEngine(config(params={"min_drift": 0.05, "trade_to": "band_edge"}))
+    now = {"rsi_strategy": 0.50, "macd_strategy": 0.30, "ml_strategy": 0.20}
+    w = engine.calculate_target_weights(ctx(registry_returns, now)).weights
+    assert sum(w.values()) == pytest.approx(1.0)
+    for unit, target in GUIDE_TARGETS.items():
+        assert abs(w[unit] - target) <= 0.05 + 1e-12
+    # rsi moves to its upper edge, ml to its lower edge; macd absorbs nothing it need not
+    assert w["rsi_strategy"] == pytest.approx(0.45) and w["ml_strategy"] == pytest.approx(0.25)
+    assert w["macd_strategy"] == pytest.approx(0.30)
+
+
+def test_threshold_trigger_when_drift_small_then_quiet_and_large_then_fires(registry_returns):
+    engine = ThresholdEngine(config(params={"min_drift": 0.05}))
+    near = {"rsi_strategy": 0.42, "macd_strategy": 0.29, "ml_strategy": 0.29}
+    far = {"rsi_strategy": 0.50, "macd_strategy": 0.25, "ml_strategy": 0.25}
+    assert not engine.trigger.evaluate(ctx(registry_returns, near), GUIDE_TARGETS).fired
+    assert engine.trigger.evaluate(ctx(registry_returns, far), GUIDE_TARGETS).fired
+
+
+def test_calendar_when_not_forced_and_no_drift_then_quiet_when_forced_then_fires(registry_returns):
+    c = ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2021, 12, 1), last_rebalance_at=datetime(2021, 11, 1))
+    assert not CalendarEngine(config("calendar")).trigger.evaluate(c, GUIDE_TARGETS).fired
+    assert CalendarEngine(config("calendar", {"force_rebalance": True})).trigger.evaluate(c, GUIDE_TARGETS).fired
+
+
+def _vol_cut(c, window=63, threshold=0.25):
+    r = c.returns[list(GUIDE_TARGETS)].iloc[-window:]
+    base = np.array(list(GUIDE_TARGETS.values()))
+    mult = np.minimum(1.0, threshold / (r.std(ddof=1).to_numpy() * np.sqrt(252)))
+    tilted = base * mult / (base * mult).sum()
+    gain = (r @ tilted).mean() / (r @ tilted).std() - (r @ base).mean() / (r @ base).std()
+    return tilted, gain * np.sqrt(252)
+
+
+def test_adaptive_when_volatile_unit_and_tilt_pays_then_cut_by_formula(registry_returns):
+    # Mid-2022 the ML sleeve's 63-day volatility is far above 0.25 and cutting it helps.
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99}))
+    c = ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2022, 6, 30))
+    expected, gain = _vol_cut(c)
+    result = engine.calculate_target_weights(c)
+    assert gain > 0 and result.diagnostics["adopted"] == 1.0
+    assert list(result.weights.values()) == pytest.approx(list(expected), abs=1e-12)
+    assert result.diagnostics["improvement"] == pytest.approx(gain)
+
+
+def test_adaptive_when_tilt_would_hurt_then_configured_targets(registry_returns):
+    # End of 2008 the same cut lowers the window Sharpe, so it is not adopted.
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99}))
+    c = ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2008, 12, 31))
+    _, gain = _vol_cut(c)
+    result = engine.calculate_target_weights(c)
+    assert gain < 0 and result.weights == GUIDE_TARGETS
+
+
+def test_adaptive_when_pair_too_correlated_then_weaker_scaled_to_zero_at_rho_one(registry_returns):
+    # In 2019 the SMA sleeve is fully invested: its returns equal the index's (rho = 1), so the
+    # formula (1 - rho) / (1 - threshold) removes the weaker of the two entirely.
+    targets = {"buy_hold_index": 0.4, "sma_crossover": 0.3, "low_vol_strategy": 0.3}
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "volatility_threshold": 10.0,
+                                                "correlation_threshold": 0.7}, targets=targets))
+    c = ctx(registry_returns, targets, ts=datetime(2019, 12, 31))
+    result = engine.calculate_target_weights(c)
+    assert any("buy_hold_index~sma_crossover rho 1.000" in n and "x0.000" in n for n in result.notes)
+    tilted = {"buy_hold_index": 0.4 / 0.7, "sma_crossover": 0.0, "low_vol_strategy": 0.3 / 0.7}
+    expected = tilted if result.diagnostics["improvement"] >= 0.0 else targets
+    assert result.weights == pytest.approx(expected, abs=1e-9)
+
+
+def test_adaptive_when_improvement_below_minimum_then_configured_targets(registry_returns):
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 100.0}))
+    result = engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2008, 12, 31)))
+    assert result.weights == GUIDE_TARGETS and result.diagnostics["adopted"] == 0.0
+    assert "rejected" in result.notes[-1]
+
+
+def test_adaptive_when_history_too_short_then_insufficient_data(registry_returns):
+    engine = AdaptiveEngine(config("adaptive", {"performance_window": 63}))
+    with pytest.raises(InsufficientDataError, match="performance_window=63"):
+        engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(1991, 9, 1)))
+
+
+def test_risk_parity_when_equal_budgets_then_equal_contributions_on_shrunk_cov(registry_returns):
+    engine = RiskParityEngine(config("risk_parity", {"lookback": 252}))
+    c = ctx(registry_returns, GUIDE_TARGETS)
+    result = engine.calculate_target_weights(c)
+    cov, _ = ledoit_wolf(c.returns[list(GUIDE_TARGETS)].iloc[-252:].to_numpy())
+    rc = risk_contributions(np.array(list(result.weights.values())), cov)
+    assert rc == pytest.approx([1 / 3] * 3, abs=1e-10)
+
+
+def test_risk_parity_when_budgets_given_then_contributions_follow_budgets(registry_returns):
+    budgets = {"rsi_strategy": 0.5, "macd_strategy": 0.3, "ml_strategy": 0.2}
+    engine = RiskParityEngine(config("risk_parity", {"target_risk_contribution": budgets}))
+    c = ctx(registry_returns, GUIDE_TARGETS)
+    w = engine.calculate_target_weights(c).weights
+    cov, _ = ledoit_wolf(c.returns[list(GUIDE_TARGETS)].iloc[-252:].to_numpy())
+    assert risk_contributions(np.array(list(w.values())), cov) == pytest.approx([0.5, 0.3, 0.2], abs=1e-10)
+
+
+def test_risk_parity_when_leverage_used_then_gross_equals_limit(registry_returns):
+    engine = RiskParityEngine(config("risk_parity", {"use_leverage": True}, max_portfolio_leverage=1.5))
+    w = engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS)).weights
+    assert sum(w.values()) == pytest.approx(1.5)
+
+
+def test_engine_when_plain_assets_and_strategies_mixed_then_works(registry_returns):
+    from src.utils.market_data import asset_prices, simple_returns
+    mixed = registry_returns[["momentum_strategy"]].join(simple_returns(asset_prices(["KO", "XOM"])), how="inner")
+    targets = {"momentum_strategy": 0.4, "KO": 0.3, "XOM": 0.3}
+    engine = RiskParityEngine(config("risk_parity", targets=targets))
+    w = engine.calculate_target_weights(ctx(mixed, targets)).weights
+    assert set(w) == set(targets) and sum(w.values()) == pytest.approx(1.0)
+
+
+def test_custom_engine_when_subclassed_then_usable_with_default_trigger(registry_returns):
+    class EqualWeight(RebalancingEngine):
+        name = "equal_weight"
+
+        def calculate_target_weights(self, ctx):
+            n = len(self.config.units)
+            return EngineResult(engine=self.name, weights={u: 1 / n for u in self.config.units})
+
+    engine = EqualWeight(config())
+    w = engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS)).weights
+    assert w == {u: pytest.approx(1 / 3) for u in GUIDE_TARGETS}
+    # holding the guide's 0.4 against a 1/3 target is 0.067 of drift: the default 5% band fires
+    assert engine.trigger.evaluate(ctx(registry_returns, GUIDE_TARGETS), w).fired is True
+    assert engine.trigger.evaluate(ctx(registry_returns, w), w).fired is False
