@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine with Python 3.11: `make plan` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: plan test registry bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+plan: $(BIN)/.installed  ## preview the guide's portfolio rebalancing plan on real data
+	$(BIN)/python src/scripts/preview_plan.py
+
+test: $(BIN)/.installed  ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+registry: $(BIN)/.installed  ## rebuild src/data/strategies/registry.json from the shipped prices
+	$(BIN)/python src/scripts/build_strategy_registry.py
+
+.venv-bench/.installed: benchmarks/requirements.txt requirements.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
+	touch $@
+
+bench: .venv-bench/.installed  ## risk-parity solver against skfolio and Riskfolio-Lib
+	.venv-bench/bin/python benchmarks/risk_parity.py
+
+clean:
+	rm -rf $(VENV) .venv-bench .pytest_cache .hypothesis
