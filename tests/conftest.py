@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
+from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
 from src.models.trading_models import PortfolioState
 
 GUIDE_TARGETS = {"rsi_strategy": 0.40, "macd_strategy": 0.30, "ml_strategy": 0.30}
@@ -32,3 +33,12 @@ def state_at_weights(weights: dict[str, float], prices: dict[str, float], *, nav
     holdings = {u: w * nav / prices[u] for u, w in weights.items() if w > 0}
     return PortfolioState(timestamp=timestamp, cash=cash, holdings=holdings, prices=prices,
                           last_rebalance_at=last_rebalance_at)
+
+
+def guide_config(**overrides) -> PortfolioConfig:
+    """The users' guide's configuration, with ``overrides`` applied."""
+    kwargs = dict(name="My Balanced Portfolio", target_allocations=dict(GUIDE_TARGETS),
+                  rebalancing_method=RebalancingMethod.THRESHOLD, rebalancing_params={"min_drift": 0.05},
+                  risk_limits=DEFAULT_RISK_LIMITS)
+    kwargs.update(overrides)
+    return PortfolioConfig(**kwargs)

@@ -12,17 +12,11 @@ from src.models.decision_models import PlanStatus
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
 from src.models.risk_models import RiskStatus
 from src.pipeline import plan_rebalance
-from tests.conftest import GUIDE_TARGETS, state_at_weights
+from tests.conftest import GUIDE_TARGETS, guide_config, state_at_weights
 
 TS = datetime(2021, 12, 31)
 
 
-def guide_config(**over) -> PortfolioConfig:
-    kw = dict(name="My Balanced Portfolio", target_allocations=dict(GUIDE_TARGETS),
-              rebalancing_method=RebalancingMethod.THRESHOLD, rebalancing_params={"min_drift": 0.05},
-              risk_limits=DEFAULT_RISK_LIMITS)
-    kw.update(over)
-    return PortfolioConfig(**kw)
 
 
 def plan(config, registry_returns, weights, ts=TS, **kw):
@@ -57,7 +51,7 @@ def test_plan_when_engine_lacks_history_then_holds_and_says_why(registry_returns
     config = guide_config(rebalancing_method="risk_parity", rebalancing_params={"lookback": 252})
     p = plan(config, registry_returns, GUIDE_TARGETS, ts=datetime(1992, 1, 31))
     assert p.status == PlanStatus.ENGINE_FAILED and p.orders == []
-    assert "lookback=252" in p.message and "holding positions" in p.message
+    assert "risk_parity lookback=252" in p.message and "holding positions" in p.message
 
 
 def test_plan_when_calendar_forced_and_on_target_then_triggered_without_trades(registry_returns):

@@ -24,7 +24,6 @@ import numpy as np
 from src.engines.base import RebalancingEngine
 from src.engines.context import MarketContext
 from src.engines.triggers import DriftBandTrigger, Trigger
-from src.errors import InsufficientDataError
 from src.models.decision_models import EngineResult
 from src.models.params import AdaptiveParams
 from src.utils.performance import TRADING_DAYS, sharpe_ratio
@@ -45,13 +44,7 @@ class AdaptiveEngine(RebalancingEngine):
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
         units = self.config.units
-        window = ctx.window(units, p.performance_window).dropna()
-        if len(window) < p.performance_window:
-            raise InsufficientDataError(
-                f"adaptive needs performance_window={p.performance_window} common daily returns "
-                f"of {units}; only {len(window)} are available up to {ctx.timestamp.date()}"
-            )
-        r = window.to_numpy()
+        r = ctx.complete_window(units, p.performance_window, "adaptive performance_window").to_numpy()
         base = np.array([self.config.target_allocations[u] for u in units])
         vol = r.std(axis=0, ddof=1) * np.sqrt(TRADING_DAYS)
         sharpe = np.array([sharpe_ratio(r[:, i]) for i in range(len(units))])

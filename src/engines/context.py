@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from src.errors import DataError
+from src.errors import DataError, InsufficientDataError
 from src.models.trading_models import PortfolioState
 
 
@@ -50,3 +50,20 @@ class MarketContext(BaseModel):
         if missing:
             raise DataError(f"returns has no column for units {missing}")
         return self.returns[units].iloc[-days:]
+
+    def complete_window(self, units: list[str], days: int, who: str) -> pd.DataFrame:
+        """The last ``days`` rows on which every one of ``units`` has a return.
+
+        Raises
+        ------
+        InsufficientDataError
+            If fewer than ``days`` such rows exist up to the event (``who`` names the caller and
+            its parameter in the message).
+        """
+        window = self.window(units, days).dropna()
+        if len(window) < days:
+            raise InsufficientDataError(
+                f"{who}={days} needs that many common daily returns of {units}; only "
+                f"{len(window)} are available up to {self.timestamp.date()}"
+            )
+        return window

@@ -9,7 +9,6 @@ from src.engines.context import MarketContext
 from src.engines.covariance import ledoit_wolf
 from src.engines.risk_budget import risk_budget_weights
 from src.engines.triggers import AnyDriftTrigger, CalendarTrigger, Trigger
-from src.errors import InsufficientDataError
 from src.models.decision_models import EngineResult
 from src.models.params import RiskParityParams
 
@@ -34,12 +33,7 @@ class RiskParityEngine(RebalancingEngine):
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
         units = self.config.units
-        window = ctx.window(units, p.lookback).dropna()
-        if len(window) < p.lookback:
-            raise InsufficientDataError(
-                f"risk_parity needs lookback={p.lookback} common daily returns of {units}; "
-                f"only {len(window)} are available up to {ctx.timestamp.date()}"
-            )
+        window = ctx.complete_window(units, p.lookback, "risk_parity lookback")
         cov, shrinkage = ledoit_wolf(window.to_numpy())
         budgets = None
         if p.target_risk_contribution is not None:

@@ -128,7 +128,7 @@ def test_adaptive_when_improvement_below_minimum_then_configured_targets(registr
 
 def test_adaptive_when_history_too_short_then_insufficient_data(registry_returns):
     engine = AdaptiveEngine(config("adaptive", {"performance_window": 63}))
-    with pytest.raises(InsufficientDataError, match="performance_window=63"):
+    with pytest.raises(InsufficientDataError, match="adaptive performance_window=63"):
         engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(1991, 9, 1)))
 
 

@@ -18,15 +18,9 @@ from src.models.portfolio_models import (
     ThresholdParams,
 )
 from src.errors import one_line_error
-from tests.conftest import GUIDE_TARGETS
+from tests.conftest import GUIDE_TARGETS, guide_config
 
 
-def guide_config(**overrides) -> PortfolioConfig:
-    kwargs = dict(name="My Balanced Portfolio", target_allocations=dict(GUIDE_TARGETS),
-                  rebalancing_method=RebalancingMethod.THRESHOLD, rebalancing_params={"min_drift": 0.05},
-                  risk_limits=DEFAULT_RISK_LIMITS)
-    kwargs.update(overrides)
-    return PortfolioConfig(**kwargs)
 
 
 def test_construct_when_guide_code_then_params_typed_and_limits_default():
