@@ -13,8 +13,9 @@ Formula (over the last ``performance_window`` daily returns of each unit):
    at the tilted weights exceeds that at the configured targets by at least
    ``min_improvement``; otherwise the configured targets stand.
 
-A unit with fewer than ``performance_window`` returns is an ``InsufficientDataError``: the
-engine does not guess, and the pipeline holds positions and records why.
+A unit with fewer than ``performance_window`` returns is excluded with a recorded reason and
+the configured targets of the others are renormalised; if no unit has enough, the engine raises
+``InsufficientDataError`` and the pipeline holds positions and records why.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ class AdaptiveEngine(RebalancingEngine):
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
-        units = self.config.units
-        r = ctx.complete_window(units, p.performance_window, "adaptive performance_window").to_numpy()
+        window, exclusions = ctx.complete_window(self.config.units, p.performance_window,
+                                                 "adaptive performance_window")
+        units = list(window.columns)
+        r = window.to_numpy()
         base = np.array([self.config.target_allocations[u] for u in units])
+        base = base / base.sum()  # excluded units' weight is spread pro rata
         vol = r.std(axis=0, ddof=1) * np.sqrt(TRADING_DAYS)
         sharpe = np.array([sharpe_ratio(r[:, i]) for i in range(len(units))])
         mult = np.where(vol > p.volatility_threshold, p.volatility_threshold / np.where(vol > 0, vol, 1.0), 1.0)
@@ -78,6 +82,7 @@ class AdaptiveEngine(RebalancingEngine):
             engine=self.name,
             weights={u: float(w) for u, w in zip(units, weights)},
             notes=notes,
+            exclusions=exclusions,
             diagnostics={"sharpe_base": sharpe_base, "sharpe_tilted": sharpe_tilt,
                          "improvement": improvement, "adopted": float(adopted)},
         )

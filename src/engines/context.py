@@ -9,6 +9,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from src.errors import DataError, InsufficientDataError
+from src.models.decision_models import Exclusion
+from src.models.risk_models import ReasonCode
 from src.models.trading_models import PortfolioState
 
 
@@ -51,19 +53,30 @@ class MarketContext(BaseModel):
             raise DataError(f"returns has no column for units {missing}")
         return self.returns[units].iloc[-days:]
 
-    def complete_window(self, units: list[str], days: int, who: str) -> pd.DataFrame:
-        """The last ``days`` rows on which every one of ``units`` has a return.
+    def complete_window(self, units: list[str], days: int, who: str) -> tuple[pd.DataFrame, list[Exclusion]]:
+        """The last ``days`` returns of the units that have all of them, and the units left out.
+
+        A unit with a gap in its last ``days`` rows is excluded with a recorded reason; the
+        window of the others is returned on the rows where all of them have returns.
 
         Raises
         ------
         InsufficientDataError
-            If fewer than ``days`` such rows exist up to the event (``who`` names the caller and
-            its parameter in the message).
+            If no unit has ``days`` returns up to the event (``who`` names the caller and its
+            parameter in the message).
         """
-        window = self.window(units, days).dropna()
-        if len(window) < days:
+        window = self.window(units, days)
+        counts = window.notna().sum()
+        keep = [u for u in units if len(window) == days and counts[u] == days]
+        exclusions = [
+            Exclusion(unit=u, reason_code=ReasonCode.INSUFFICIENT_HISTORY,
+                      detail=f"{who}={days} needs {days} daily returns; {u} has {int(counts[u])} "
+                             f"up to {self.timestamp.date()}")
+            for u in units if u not in keep
+        ]
+        if not keep:
             raise InsufficientDataError(
-                f"{who}={days} needs that many common daily returns of {units}; only "
-                f"{len(window)} are available up to {self.timestamp.date()}"
+                f"{who}={days} needs that many daily returns; no unit of {units} has them up to "
+                f"{self.timestamp.date()} ({len(window)} rows available)"
             )
-        return window
+        return window[keep], exclusions

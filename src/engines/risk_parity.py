@@ -32,8 +32,8 @@ class RiskParityEngine(RebalancingEngine):
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
-        units = self.config.units
-        window = ctx.complete_window(units, p.lookback, "risk_parity lookback")
+        window, exclusions = ctx.complete_window(self.config.units, p.lookback, "risk_parity lookback")
+        units = list(window.columns)
         cov, shrinkage = ledoit_wolf(window.to_numpy())
         budgets = None
         if p.target_risk_contribution is not None:
@@ -47,5 +47,6 @@ class RiskParityEngine(RebalancingEngine):
             weights={u: float(w) for u, w in zip(units, weights)},
             notes=[f"Ledoit-Wolf shrinkage {shrinkage:.3f} over {len(window)} days; "
                    f"{'equal' if budgets is None else 'custom'} risk budgets; gross {gross:.2f}"],
+            exclusions=exclusions,
             diagnostics={"shrinkage": shrinkage, "expected_volatility": vol, "gross_exposure": gross},
         )

@@ -35,7 +35,7 @@ class ThresholdEngine(RebalancingEngine):
         targets = dict(self.config.target_allocations)
         if self.params.trade_to == "target":
             return EngineResult(engine=self.name, weights=targets, notes=["trade to configured targets"])
-        bands = self.trigger.triggers[1]  # the DriftBandTrigger built above
+        bands = DriftBandTrigger(self.params.min_drift, self.params.relative_drift)
         held = current_weights(ctx, list(targets))
         units = list(held)
         tgt = np.array([targets.get(u, 0.0) for u in units])

@@ -100,7 +100,7 @@ class _Stage:
             f"dropped {detail}: {label} {side} {threshold}" if bad
             else f"every unit's {label} is within {threshold}", bad))
 
-    def correlation(self) -> np.ndarray:
+    def correlation(self) -> pd.DataFrame:
         live = [u for u in self.units if u in self.alive]
         corr = self.window[live].dropna().corr()
         return corr

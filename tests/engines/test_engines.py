@@ -179,3 +179,14 @@ def test_custom_engine_when_subclassed_then_usable_with_default_trigger(registry
     # holding the guide's 0.4 against a 1/3 target is 0.067 of drift: the default 5% band fires
     assert engine.trigger.evaluate(ctx(registry_returns, GUIDE_TARGETS), w).fired is True
     assert engine.trigger.evaluate(ctx(registry_returns, w), w).fired is False
+
+
+@pytest.mark.parametrize("method, params", [("risk_parity", {"lookback": 252}), ("adaptive", {"performance_window": 63})])
+def test_engine_when_one_unit_lacks_history_then_excluded_with_reason(registry_returns, method, params):
+    late = registry_returns.copy()
+    late.loc[late.index > "2021-11-15", "ml_strategy"] = np.nan  # a gap in the last window
+    result = create_engine(config(method, params)).calculate_target_weights(ctx(late, GUIDE_TARGETS))
+    assert set(result.weights) == {"rsi_strategy", "macd_strategy"}
+    assert sum(result.weights.values()) == pytest.approx(1.0)
+    (excluded,) = result.exclusions
+    assert excluded.unit == "ml_strategy" and excluded.reason_code.value == "INSUFFICIENT_HISTORY"
