@@ -80,3 +80,25 @@ def test_plan_when_targeted_unit_has_no_price_then_error_names_it(registry_retur
     state = state_at_weights({"rsi_strategy": 1.0}, {"rsi_strategy": 10.0, "macd_strategy": 10.0}, timestamp=TS)
     with pytest.raises(DataError, match="prices\\['ml_strategy'\\] is missing"):
         plan_rebalance(config, create_engine(config), state, registry_returns)
+
+
+def test_plan_when_strategies_and_plain_assets_mixed_then_orders_for_both(registry):
+    from src.utils.universe import unit_returns
+
+    targets = {"momentum_strategy": 0.3, "low_vol_strategy": 0.3, "KO": 0.2, "XOM": 0.2}
+    config = PortfolioConfig(name="mixed", target_allocations=targets, rebalancing_method="threshold",
+                             risk_limits={**DEFAULT_RISK_LIMITS, "min_portfolio_sharpe": 0.0})
+    returns = unit_returns(config, registry)
+    ts = datetime(2017, 12, 29)
+    levels = (1 + returns.loc[:ts]).cumprod().iloc[-1]
+    drifted = {"momentum_strategy": 0.45, "low_vol_strategy": 0.25, "KO": 0.15, "XOM": 0.15}
+    state = state_at_weights(drifted, {u: float(levels[u]) for u in targets}, timestamp=ts)
+    p = plan_rebalance(config, create_engine(config), state, returns)
+    assert p.status == PlanStatus.ORDERS, p.message
+    # XOM's 2017 Sharpe was negative: the risk stage drops it, so it is sold outright and its
+    # weight is spread over the others (a plain asset is treated exactly like a sleeve).
+    dropped = next(v for v in p.risk.verdicts if v.limit == "min_strategy_sharpe")
+    assert dropped.units == ["XOM"]
+    xom = next(o for o in p.orders if o.unit == "XOM")
+    assert xom.side.value == "sell" and xom.quantity == pytest.approx(state.holdings["XOM"])
+    assert p.order_plan.expected_weights == pytest.approx({**p.risk.weights, "XOM": 0.0}, abs=5e-3)
