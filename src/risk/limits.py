@@ -10,9 +10,12 @@ Rules, in evaluation order (each limit yields one ``RiskVerdict``):
    lower Sharpe is dropped (a correlation is a property of the units, not of the weights, so
    only removing one of the pair meets it).
 5. ``max_portfolio_leverage``: gross exposure above the limit is scaled down to it.
-6. ``max_single_strategy`` / ``min_single_strategy``: the weights are projected exactly onto
-   ``{w : min <= w <= max, sum(w) = gross}`` (dropped units pinned to 0). If no such weights
-   exist for the surviving units, the decision is blocked.
+6. ``max_single_strategy`` / ``min_single_strategy``: the surviving weights are projected
+   exactly onto ``{w : min <= w <= max, sum(w) = s}`` where ``s`` is their own sum (the gross
+   exposure when nothing was dropped, so ``sum(w) = 1`` for a fully invested engine). Weight of
+   dropped units goes to cash, never to the survivors; if the survivors cannot hold ``s``
+   (``n * max < s``), the excess stays in cash too. Only ``n * min`` above the leverage limit
+   blocks.
 7. ``max_avg_correlation``: the weight-averaged pairwise correlation
    ``sum_{i!=j} w_i w_j rho_ij / sum_{i!=j} w_i w_j`` above the limit blocks.
 8. ``min_portfolio_sharpe`` / ``max_portfolio_drawdown``: measured on the lookback returns of
@@ -29,7 +32,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from src.errors import InfeasibleError
 from src.models.portfolio_models import (
     ReasonCode,
     RiskAction,
@@ -97,7 +99,7 @@ class _Stage:
         self.verdicts.append(_verdict(
             limit, worst, threshold, RiskAction.DROP if bad else RiskAction.PASS,
             code if bad else ReasonCode.OK,
-            f"dropped {detail}: {label} {side} {threshold}" if bad
+            f"dropped {detail}: {label} {side} {threshold} (their weight goes to cash)" if bad
             else f"every unit's {label} is within {threshold}", bad))
 
     def correlation(self) -> pd.DataFrame:
@@ -117,7 +119,7 @@ class _Stage:
                 weaker = a if self.sharpe[a] < self.sharpe[b] else b
                 self.drop([weaker])
                 dropped.append(weaker)
-                notes.append(f"{a}~{b} rho {rho:.3f}: dropped {weaker} (lower Sharpe)")
+                notes.append(f"{a}~{b} rho {rho:.3f}: dropped {weaker} (lower Sharpe; its weight goes to cash)")
         top = float(pairs[0][0]) if pairs else None
         self.verdicts.append(_verdict(
             "max_correlation_pair", top, limit, RiskAction.DROP if dropped else RiskAction.PASS,
@@ -192,30 +194,37 @@ def apply_risk_limits(
 
     units = stage.units
     alive = np.array([u in stage.alive for u in units])
-    raw = np.array([stage.engine_weights[u] for u in units]) * (total / gross)
+    n = int(alive.sum())
+    raw = np.where(alive, np.array([stage.engine_weights[u] for u in units]) * (total / gross), 0.0)
+    # Dropped units' weight goes to cash: handing it to the survivors would raise their
+    # exposure, and this stage only ever shrinks.
+    invested = float(raw.sum())
+    capped = min(invested, n * limits.max_single_strategy)
+    target_sum = max(capped, n * limits.min_single_strategy)
+    if target_sum > limits.max_portfolio_leverage + TOL:
+        stage.verdicts.append(_verdict(
+            "min_single_strategy", limits.max_portfolio_leverage / n, limits.min_single_strategy, RiskAction.BLOCK,
+            ReasonCode.BOUNDS_INFEASIBLE,
+            f"{n} unit(s) x min_single_strategy={limits.min_single_strategy} exceeds "
+            f"max_portfolio_leverage={limits.max_portfolio_leverage}"))
+        return _blocked(stage, f"min_single_strategy infeasible for {n} unit(s)", remaining[4:])
     lo = np.where(alive, limits.min_single_strategy, 0.0)
     hi = np.where(alive, limits.max_single_strategy, 0.0)
-    try:
-        final = project_capped_simplex(np.where(alive, raw, 0.0), lo, hi, total)
-    except InfeasibleError as exc:
-        n = int(alive.sum())
-        limit = "max_single_strategy" if n * limits.max_single_strategy < total else "min_single_strategy"
-        # value: the average weight each surviving unit would need, comparable to the limit
-        stage.verdicts.append(_verdict(limit, total / n if n else None, getattr(limits, limit), RiskAction.BLOCK,
-                                       ReasonCode.BOUNDS_INFEASIBLE,
-                                       f"{n} surviving unit(s) cannot meet {limit}={getattr(limits, limit)} "
-                                       f"with gross {total:.4f}: {exc}"))
-        rest = ["min_single_strategy"] if limit == "max_single_strategy" else []
-        return _blocked(stage, f"{limit} infeasible for the {n} surviving unit(s)", rest + remaining[4:])
+    final = project_capped_simplex(raw, lo, hi, target_sum)
+    to_cash = invested - capped
     for limit, code, over in (("max_single_strategy", ReasonCode.WEIGHT_ABOVE_MAX, raw > hi + TOL),
                               ("min_single_strategy", ReasonCode.WEIGHT_BELOW_MIN, alive & (raw < lo - TOL))):
-        hit = [u for u, o in zip(units, over) if o and u in stage.alive]
+        hit = [u for u, o in zip(units, over) if o]
         value = float(raw[alive].max() if limit.startswith("max") else raw[alive].min())
+        shrink = bool(hit) or (limit.startswith("max") and to_cash > TOL)
+        message = "every weight within bounds"
+        if shrink:
+            message = f"projected {hit} onto [{limits.min_single_strategy}, {limits.max_single_strategy}]"
+            if limit.startswith("max") and to_cash > TOL:
+                message += f"; {n} unit(s) can hold at most {capped:.4f}, {to_cash:.4f} stays in cash"
         stage.verdicts.append(_verdict(
-            limit, value, getattr(limits, limit), RiskAction.SHRINK if hit else RiskAction.PASS,
-            code if hit else ReasonCode.OK,
-            f"projected {hit} onto [{limits.min_single_strategy}, {limits.max_single_strategy}]" if hit
-            else "every weight within bounds", hit))
+            limit, value, getattr(limits, limit), RiskAction.SHRINK if shrink else RiskAction.PASS,
+            code if shrink else ReasonCode.OK, message, hit))
     final_weights = {u: float(w) for u, w in zip(units, final) if w > 0}
     return _portfolio_checks(stage, final_weights)
 

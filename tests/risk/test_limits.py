@@ -69,7 +69,7 @@ def test_min_single_when_weight_under_floor_then_raised_exactly():
 def test_min_sharpe_when_unit_loses_money_then_dropped_with_reason():
     loser = series([-0.01, 0.004])
     d = run({"A": 0.5, "L": 0.5}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, L=loser))
-    assert "L" not in d.weights and d.weights["A"] == pytest.approx(1.0)
+    assert d.weights == pytest.approx({"A": 0.5})  # L's weight goes to cash, not to A
     v = verdict(d, "min_strategy_sharpe")
     assert v.action == RiskAction.DROP and v.units == ["L"] and v.value < 0
 
@@ -88,7 +88,7 @@ def test_correlation_pair_when_above_limit_then_weaker_sharpe_dropped():
     sharpe = {u: RET[u].mean() / RET[u].std() for u in "AB"}
     weaker = min(sharpe, key=sharpe.get)
     assert v.reason_code == ReasonCode.CORRELATION_PAIR_ABOVE_MAX and v.units == [weaker]
-    assert weaker not in d.weights and sum(d.weights.values()) == pytest.approx(1.0)
+    assert weaker not in d.weights and sum(d.weights.values()) == pytest.approx(0.6 if weaker == "A" else 0.7)
 
 
 def test_avg_correlation_when_above_limit_then_blocked():
@@ -125,15 +125,22 @@ def test_history_when_unit_lacks_returns_then_dropped_fail_closed():
     assert v.reason_code == ReasonCode.INSUFFICIENT_HISTORY and v.units == ["S"] and "S" not in d.weights
 
 
-def test_bounds_when_drops_leave_too_few_units_then_blocked_naming_limit():
+def test_bounds_when_survivors_cannot_hold_exposure_then_excess_stays_in_cash():
     loser = series([-0.01, 0.004])
-    d = run({"A": 0.4, "C": 0.3, "L": 0.3}, limits(min_strategy_sharpe=0.0, max_single_strategy=0.4),
-            returns=frame(A=A, C=C, L=loser))
-    assert d.status == RiskStatus.BLOCKED and "max_single_strategy infeasible" in d.block_reason
+    d = run({"A": 0.4, "C": 0.3, "D": 0.2, "L": 0.1}, limits(min_strategy_sharpe=-1e9), returns=frame(A=A, C=C, D=D, L=loser))
+    assert sum(d.weights.values()) == pytest.approx(1.0)  # nothing dropped: fully invested, Σw = 1
+    d = run({"A": 0.5, "C": 0.5}, limits(max_single_strategy=0.4))
+    assert d.weights == pytest.approx({"A": 0.4, "C": 0.4})  # 2 x 0.4 < 1: 0.2 stays in cash
     v = verdict(d, "max_single_strategy")
-    assert v.reason_code == ReasonCode.BOUNDS_INFEASIBLE and v.value == pytest.approx(0.5)
-    later = verdict(d, "min_portfolio_sharpe")
-    assert later.reason_code == ReasonCode.NOT_EVALUATED
+    assert v.action == RiskAction.SHRINK and "0.2000 stays in cash" in v.message
+
+
+def test_bounds_when_min_weights_exceed_leverage_then_blocked_naming_limit():
+    d = run({"A": 0.3, "C": 0.3, "D": 0.4}, limits(min_single_strategy=0.3, max_portfolio_leverage=0.8))
+    assert d.status == RiskStatus.BLOCKED and "min_single_strategy infeasible" in d.block_reason
+    v = verdict(d, "min_single_strategy")
+    assert v.reason_code == ReasonCode.BOUNDS_INFEASIBLE
+    assert verdict(d, "min_portfolio_sharpe").reason_code == ReasonCode.NOT_EVALUATED
 
 
 def test_apply_when_every_unit_dropped_then_blocked():
