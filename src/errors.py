@@ -37,6 +37,22 @@ class InfeasibleError(RebalancerError):
     """No allocation satisfies the constraints (for example the per-unit bounds)."""
 
 
+class BrokerError(RebalancerError):
+    """A broker or exchange failed to do what was asked (translated from its own errors)."""
+
+
+class OrderRejectedError(BrokerError):
+    """The venue refused an order (what a real venue would refuse: size, funds, units)."""
+
+
+class InsufficientFundsError(OrderRejectedError):
+    """Not enough cash for a buy, or not enough units for a sell."""
+
+
+class BrokerUnavailableError(BrokerError):
+    """The venue could not be reached; an idempotent call may be retried."""
+
+
 def one_line_error(exc: BaseException) -> str:
     """One line naming the field and the value, for CLIs and logs.
 

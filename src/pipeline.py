@@ -27,8 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def make_plan_id(portfolio_name: str, state: PortfolioState) -> str:
-    """Deterministic id of the decision for this portfolio at this event timestamp."""
-    return hashlib.sha256(f"{portfolio_name}|{state.timestamp.isoformat()}".encode()).hexdigest()[:16]
+    """Deterministic id of the decision for this portfolio, event timestamp and account.
+
+    The same event on the same account always gives the same id (so a retry re-sends the same
+    client order ids); a second decision at the same timestamp after trades gives a new one.
+    """
+    holdings = ",".join(f"{u}={q!r}" for u, q in sorted(state.holdings.items()))
+    key = f"{portfolio_name}|{state.timestamp.isoformat()}|{state.cash!r}|{holdings}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def plan_rebalance(
@@ -36,6 +42,8 @@ def plan_rebalance(
     engine: RebalancingEngine,
     state: PortfolioState,
     returns: pd.DataFrame,
+    *,
+    cash_reserve_bps: float = 0.0,
 ) -> RebalancePlan:
     """Run one event through trigger, engine, risk limits and order builder.
 
@@ -49,6 +57,8 @@ def plan_rebalance(
         Cash, holdings and prices at the event; ``state.timestamp`` is the event's clock.
     returns : pandas.DataFrame
         Daily returns per unit; rows after the event are ignored.
+    cash_reserve_bps : float
+        Cash the order builder keeps back per unit of buys (the broker's slippage).
 
     Returns
     -------
@@ -80,7 +90,8 @@ def plan_rebalance(
     params = config.rebalancing_params
     forced = isinstance(params, CalendarParams) and params.force_rebalance
     orders = build_orders(state, risk.weights, fee_model=config.fee_model,
-                          min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id)
+                          min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id,
+                          cash_reserve_bps=cash_reserve_bps)
     status = PlanStatus.ORDERS if orders.orders else PlanStatus.NO_TRADES
     message = (f"{len(orders.orders)} order(s), est. fees {orders.estimated_fees:.2f}" if orders.orders
                else "triggered, but no trade is worth making")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field
 
 from src.models.base import StrictModel
 from src.models.risk_models import ReasonCode, RiskDecision, RiskVerdict
-from src.models.trading_models import Order, OrderPlan
+from src.models.trading_models import Order, OrderPlan, SkippedTrade
 
 
 class TriggerDecision(StrictModel):
@@ -93,3 +93,11 @@ class RebalancingEvent(StrictModel):
     cash_after: float = Field(description="Cash after.")
     config: dict[str, Any] = Field(description="The configuration the event ran with.")
     message: str = Field(description="One-line summary.")
+    cause: str = Field("check", description="What drove the cycle (check, market_tick, fill, cash_flow, ...).")
+    execution: Literal["pending", "complete"] = Field(
+        "complete", description="'pending' while orders are being sent (a journal entry); 'complete' after."
+    )
+    engine_notes: list[str] = Field(default_factory=list, description="How the engine derived its targets.")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="Units the engine left out.")
+    skipped_trades: list[SkippedTrade] = Field(default_factory=list, description="Trades not made, and why.")
+    fees: float = Field(0.0, ge=0.0, description="Fees actually charged.")

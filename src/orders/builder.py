@@ -59,6 +59,7 @@ def build_orders(
     fee_model: FeeModel,
     min_trade_size: float,
     plan_id: str,
+    cash_reserve_bps: float = 0.0,
 ) -> OrderPlan:
     """Orders that move ``state`` towards ``targets``.
 
@@ -75,6 +76,9 @@ def build_orders(
         Trades worth less than this fraction of portfolio value are skipped.
     plan_id : str
         Deterministic id of the decision; seeds the client order ids.
+    cash_reserve_bps : float
+        Cash kept back per unit of buys (e.g. the broker's expected slippage), so a buy
+        planned at the reference price is not refused when it fills a little higher.
 
     Returns
     -------
@@ -126,7 +130,7 @@ def build_orders(
         cash += notional - fee
 
     buys = {u: d for u, d in wanted.items() if d > 0}
-    rate = 1.0 + fee_model.bps / 10_000.0
+    rate = 1.0 + (fee_model.bps + cash_reserve_bps) / 10_000.0
     scale = 1.0
     while buys:
         need = sum(buys.values()) * rate + fee_model.fixed * len(buys)

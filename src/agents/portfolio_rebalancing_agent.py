@@ -1,0 +1,202 @@
+"""The portfolio rebalancing agent: orchestrates the pipeline, executes, records.
+
+Each cycle: positions (broker) -> prices and returns (market data, at the injected clock's
+time) -> the pure decision core (trigger, engine, risk limits, orders) -> execution through
+``PortfolioIntegration`` -> one JSON event. The stages live elsewhere; this file wires them.
+
+Crash safety: an event with orders is written as ``pending`` *before* any order is sent and
+rewritten as ``complete`` after. On start-up every pending event is completed by re-sending its
+orders; brokers answer already-handled client order ids from their records, so no order is
+executed twice and no event is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+from src.agents.agent_state import AgentStateStore
+from src.agents.portfolio_integration import PortfolioIntegration
+from src.agents.strategy_registry_agent import StrategyRegistryAgent
+from src.brokers.base import Broker
+from src.brokers.paper import PaperBroker
+from src.engines import create_engine
+from src.events.record import FILLED, event_from_plan, event_without_orders
+from src.events.store import EventStore
+from src.market.clock import Clock, FixedClock
+from src.market.data import HistoricalMarketData, MarketData, latest_trading_day
+from src.models.decision_models import PlanStatus, RebalancePlan, RebalancingEvent
+from src.models.execution_models import (
+    AgentEvent,
+    CashFlowEvent,
+    RegistryUpdated,
+    RuntimeSettings,
+    ValuePoint,
+)
+from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
+from src.pipeline import plan_rebalance
+from src.utils.paths import PORTFOLIO_DIR, slug
+from src.utils.portfolio_metrics import PortfolioMetrics, portfolio_metrics
+
+log = logging.getLogger(__name__)
+
+
+class PortfolioRebalancingAgent:
+    """Keeps one portfolio on target, in paper mode by default.
+
+    Parameters
+    ----------
+    config : PortfolioConfig
+        The portfolio (validated once, here).
+    settings : RuntimeSettings, optional
+        Paper cash, slippage, loop interval.
+    registry, market_data, clock, broker, event_store : optional
+        Injected collaborators. Defaults: the shipped registry and real prices, a clock fixed
+        at the latest trading day of the portfolio's units, a ``PaperBroker`` whose account is
+        kept in ``data_dir``, and an ``EventStore`` on ``data_dir``.
+    data_dir : pathlib.Path, optional
+        Folder of events, agent state, paper account and charts (``src/data/portfolio``).
+
+    Raises
+    ------
+    UnknownUnitError
+        If a unit has neither registry returns nor prices (nothing is written).
+    """
+
+    def __init__(self, config: PortfolioConfig, *, settings: Optional[RuntimeSettings] = None,
+                 registry: Optional[StrategyRegistryAgent] = None, market_data: Optional[MarketData] = None,
+                 clock: Optional[Clock] = None, broker: Optional[Broker] = None,
+                 event_store: Optional[EventStore] = None, data_dir: Optional[Path] = None) -> None:
+        self.config = config
+        self.settings = settings or RuntimeSettings()
+        self.registry = registry or StrategyRegistryAgent()
+        self.market = market_data or HistoricalMarketData(self.registry)
+        self.clock = clock or FixedClock(latest_trading_day(self.market, config.units))  # checks every unit
+        self.data_dir = Path(data_dir) if data_dir is not None else PORTFOLIO_DIR
+        self.broker = broker or PaperBroker(
+            state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
+            clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,
+            initial_cash=self.settings.initial_cash)
+        self.integration = PortfolioIntegration(self.broker)
+        self.events = event_store or EventStore(self.data_dir)
+        self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
+        self.state = self.state_store.load()
+        self.engine = create_engine(config)
+        self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
+        self._pending_flow = 0.0
+        self._recover_pending()
+
+    # --- the public verbs ---------------------------------------------------------------
+
+    def check_and_rebalance(self) -> Optional[RebalancingEvent]:
+        """Run the pipeline once; the event, or None if nothing fired and nothing was blocked."""
+        return self._cycle("check")
+
+    def handle(self, event: AgentEvent) -> Optional[RebalancingEvent]:
+        """Drive one cycle from a market tick, fill, cash flow, registry update or schedule tick."""
+        if isinstance(event, CashFlowEvent):
+            if event.amount > 0:
+                self.broker.deposit(event.amount)
+            else:
+                self.broker.withdraw(-event.amount)
+            self._pending_flow += event.amount
+        elif isinstance(event, RegistryUpdated):
+            self.registry = StrategyRegistryAgent(self.registry.path)
+            if isinstance(self.market, HistoricalMarketData):
+                self.market.reload(self.registry)
+        return self._cycle(event.kind)
+
+    def preview(self) -> RebalancePlan:
+        """Plan as ``check_and_rebalance`` would, without sending orders or writing anything."""
+        return self._plan(self._portfolio_state())
+
+    def positions(self) -> list[StrategyPosition]:
+        """Every configured or held unit: quantity, value, weight, target and drift."""
+        state = self._portfolio_state()
+        total = state.total_value()
+        out = []
+        for unit in dict.fromkeys([*self.config.units, *state.holdings]):
+            qty = state.holdings.get(unit, 0.0)
+            value = qty * state.prices[unit]
+            target = self.config.target_allocations.get(unit, 0.0)
+            kind = UnitKind.STRATEGY if self.registry.has_strategy(unit) else UnitKind.ASSET
+            out.append(StrategyPosition(unit=unit, kind=kind, quantity=qty, price=state.prices[unit], value=value,
+                                        weight=value / total, target_weight=target, drift=value / total - target))
+        return out
+
+    def metrics(self) -> PortfolioMetrics:
+        """Value, return, risk and correlation figures from the portfolio's own history."""
+        now = self.clock.now()
+        return portfolio_metrics(self.state.history, self.market.returns_until(now, self.config.units),
+                                 lookback=self.config.risk_lookback_days, now=now,
+                                 last_rebalance_at=self.state.last_rebalance_at)
+
+    def display_portfolio_dashboard(self) -> Path:
+        """Print the dashboard (termcolor) and save its PNG; returns the PNG's path."""
+        from src.dashboard.charts import save_dashboard_png
+        from src.dashboard.text import print_dashboard
+
+        print_dashboard(self)
+        return save_dashboard_png(self, self.data_dir / f"dashboard_{slug(self.config.name)}.png")
+
+    # --- the cycle ----------------------------------------------------------------------
+
+    def _portfolio_state(self) -> PortfolioState:
+        now = self.clock.now()
+        account = self.broker.get_account()
+        units = list(dict.fromkeys([*self.config.units, *account.positions]))
+        return PortfolioState(timestamp=now, cash=account.cash, holdings=account.positions,
+                              prices=self.market.prices_at(now, units),
+                              last_rebalance_at=self.state.last_rebalance_at, last_check_at=self.state.last_check_at)
+
+    def _plan(self, state: PortfolioState) -> RebalancePlan:
+        returns = self.market.returns_until(state.timestamp, self.config.units)
+        return plan_rebalance(self.config, self.engine, state, returns,
+                              cash_reserve_bps=self.broker.slippage_reserve_bps)
+
+    def _cycle(self, cause: str) -> Optional[RebalancingEvent]:
+        state = self._portfolio_state()
+        plan = self._plan(state)
+        event = None
+        if plan.status == PlanStatus.ORDERS:
+            pending = event_from_plan(plan, self.config, cause=cause, execution="pending")
+            self.events.save(pending)  # journal first: a crash from here on is recovered
+            event = self._complete(pending)
+        elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
+            event = event_without_orders(plan, self.config, cause=cause, value=state.total_value(), cash=state.cash)
+            self.events.save(event)
+            self.rebalancing_history.append(event)
+        log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
+        self._finish_cycle(state.timestamp)
+        return event
+
+    def _complete(self, pending: RebalancingEvent) -> RebalancingEvent:
+        orders = self.integration.execute_portfolio_orders(pending.orders)
+        after = self._portfolio_state()
+        done = pending.model_copy(update={
+            "orders": orders, "execution": "complete", "value_after": after.total_value(), "cash_after": after.cash,
+            "fees": sum(o.fee for o in orders if o.status in FILLED),
+        })
+        self.events.save(done)
+        if any(o.status in FILLED for o in orders):
+            self.state.last_rebalance_at = pending.timestamp
+        self.rebalancing_history = [e for e in self.rebalancing_history if e.event_id != done.event_id] + [done]
+        return done
+
+    def _finish_cycle(self, moment: datetime) -> None:
+        after = self._portfolio_state()
+        total = after.total_value()
+        self.state.history.append(ValuePoint(timestamp=moment, value=total, cash=after.cash, flow=self._pending_flow,
+                                             weights=after.weights(list(after.prices))))
+        self._pending_flow = 0.0
+        self.state.last_check_at = moment
+        self.state_store.save(self.state)
+
+    def _recover_pending(self) -> None:
+        for event in [e for e in self.rebalancing_history if e.execution == "pending"]:
+            log.warning("completing event %s left pending by an interrupted run", event.event_id)
+            self._complete(event)
+            if self.state.last_check_at is None or self.state.last_check_at < event.timestamp:
+                self._finish_cycle(event.timestamp)

@@ -1,0 +1,135 @@
+"""A paper broker: fills market orders at the market price with fees and slippage.
+
+It keeps its whole state (cash, positions, every order report, cash flows) in one JSON file,
+written atomically after every change, so a restart continues exactly where it stopped and a
+resubmitted client order id is answered from the file, not traded again. It refuses what a real
+venue would: buys without the cash for notional plus fee, sells of more units than held.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Optional
+
+from src.brokers.base import Broker
+from src.errors import ConfigError, DataError
+from src.market.clock import Clock
+from src.market.data import MarketData
+from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
+from src.models.trading_models import FeeModel, Order, OrderSide, OrderStatus
+from src.utils.atomic_io import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+
+class PaperBroker(Broker):
+    """Simulated execution on real prices.
+
+    Parameters
+    ----------
+    state_path : pathlib.Path
+        The account file; created with ``initial_cash`` if it does not exist.
+    market_data : MarketData
+        Source of the fill prices.
+    clock : Clock
+        The fill time (the replay clock in replays).
+    fee_model : FeeModel
+        Fees charged per fill.
+    slippage_bps : float
+        Buys fill this much above, sells this much below the market price.
+    initial_cash : float
+        Cash of a new account.
+    """
+
+    name = "paper"
+
+    def __init__(self, *, state_path: Path, market_data: MarketData, clock: Clock, fee_model: FeeModel,
+                 slippage_bps: float = 5.0, initial_cash: float = 100_000.0) -> None:
+        if not (math.isfinite(slippage_bps) and slippage_bps >= 0):
+            raise ConfigError(f"slippage_bps={slippage_bps} must be a finite number >= 0")
+        if not (math.isfinite(initial_cash) and initial_cash > 0):
+            raise ConfigError(f"initial_cash={initial_cash} must be > 0")
+        self.state_path = Path(state_path)
+        self.market_data = market_data
+        self.clock = clock
+        self.fee_model = fee_model
+        self.slippage_bps = slippage_bps
+        if self.state_path.exists():
+            try:
+                self.state = PaperAccountState.model_validate_json(self.state_path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise DataError(f"paper account file {self.state_path} is not valid: {exc}") from exc
+        else:
+            # A new account is written on its first change, so merely opening one writes nothing.
+            self.state = PaperAccountState(cash=initial_cash)
+
+    def _save(self) -> None:
+        atomic_write_text(self.state_path, self.state.model_dump_json(indent=1) + "\n")
+
+    @property
+    def slippage_reserve_bps(self) -> float:
+        return self.slippage_bps
+
+    def get_account(self) -> AccountSnapshot:
+        return AccountSnapshot(cash=self.state.cash, positions={u: q for u, q in self.state.positions.items() if q > 0})
+
+    def get_order(self, client_order_id: str) -> Optional[ExecutionReport]:
+        return self.state.reports.get(client_order_id)
+
+    def _report(self, order: Order, status: OrderStatus, **fields) -> ExecutionReport:
+        report = ExecutionReport(client_order_id=order.client_order_id, unit=order.unit, side=order.side,
+                                 status=status, requested_quantity=order.quantity, timestamp=self.clock.now(),
+                                 **fields)
+        self.state.reports[order.client_order_id] = report
+        return report
+
+    def submit_order(self, order: Order) -> ExecutionReport:
+        earlier = self.state.reports.get(order.client_order_id)
+        if earlier is not None:
+            log.info("order %s already handled (%s); not sent again", order.client_order_id, earlier.status.value)
+            return earlier
+        market = self.market_data.prices_at(self.clock.now(), [order.unit])[order.unit]
+        sign = 1.0 if order.side == OrderSide.BUY else -1.0
+        price = market * (1.0 + sign * self.slippage_bps / 10_000.0)
+        notional = order.quantity * price
+        fee = self.fee_model.fee(notional)
+        held = self.state.positions.get(order.unit, 0.0)
+        if order.side == OrderSide.BUY and notional + fee > self.state.cash * (1 + 1e-12):
+            report = self._report(order, OrderStatus.REJECTED,
+                                  reason=f"insufficient cash: need {notional + fee:.2f}, have {self.state.cash:.2f}")
+        elif order.side == OrderSide.SELL and order.quantity > held * (1 + 1e-12):
+            report = self._report(order, OrderStatus.REJECTED,
+                                  reason=f"insufficient units: sell {order.quantity:.6f}, hold {held:.6f}")
+        else:
+            if order.side == OrderSide.BUY:
+                self.state.cash = max(0.0, self.state.cash - notional - fee)
+                self.state.positions[order.unit] = held + order.quantity
+            else:
+                self.state.cash += notional - fee
+                remaining = held - order.quantity
+                # float dust from selling "everything" must not leave a phantom position
+                self.state.positions[order.unit] = 0.0 if remaining <= held * 1e-12 else remaining
+            report = self._report(order, OrderStatus.FILLED, filled_quantity=order.quantity,
+                                  average_price=price, fee=fee)
+        self._save()
+        log.info("paper %s %s %.6f %s: %s", order.side.value, order.client_order_id, order.quantity,
+                 order.unit, report.status.value)
+        return report
+
+    def deposit(self, amount: float) -> None:
+        if not (math.isfinite(amount) and amount > 0):
+            raise ConfigError(f"deposit amount={amount} must be > 0")
+        self.state.cash += amount
+        self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=amount))
+        self._save()
+
+    def withdraw(self, amount: float) -> None:
+        if not (math.isfinite(amount) and amount > 0):
+            raise ConfigError(f"withdrawal amount={amount} must be > 0")
+        if amount > self.state.cash:
+            raise ConfigError(f"withdrawal amount={amount} exceeds free cash {self.state.cash:.2f}")
+        self.state.cash -= amount
+        self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=-amount))
+        self._save()

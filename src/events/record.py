@@ -1,0 +1,85 @@
+"""Turning a plan (and its execution) into the event that is written to disk."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from src.models.decision_models import RebalancePlan, RebalancingEvent
+from src.models.portfolio_models import PortfolioConfig
+from src.models.trading_models import Order, OrderStatus
+
+FILLED = (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
+
+
+def event_from_plan(
+    plan: RebalancePlan,
+    config: PortfolioConfig,
+    *,
+    cause: str,
+    execution: Literal["pending", "complete"],
+    orders: Optional[list[Order]] = None,
+    value_after: Optional[float] = None,
+    cash_after: Optional[float] = None,
+) -> RebalancingEvent:
+    """The event for ``plan``; ``orders`` (with outcomes) replace the planned ones when given.
+
+    Before execution (``pending``) the values after are the plan's expectations.
+    """
+    order_plan = plan.order_plan
+    final_orders = orders if orders is not None else plan.orders
+    value_before = order_plan.value_before if order_plan else None
+    cash_before = order_plan.cash_before if order_plan else None
+    if value_before is None:
+        raise ValueError("event_from_plan needs a plan that reached the order builder; use event_without_orders")
+    return RebalancingEvent(
+        event_id=plan.plan_id,
+        timestamp=plan.timestamp,
+        portfolio_name=config.name,
+        method=config.rebalancing_method.value,
+        status=plan.status,
+        trigger=plan.trigger,
+        weights_before=plan.weights_before,
+        engine_targets=plan.engine_result.weights if plan.engine_result else {},
+        final_targets=plan.risk.weights if plan.risk else {},
+        risk_verdicts=plan.risk.verdicts if plan.risk else [],
+        orders=final_orders,
+        value_before=value_before,
+        value_after=value_after if value_after is not None else order_plan.expected_value_after,
+        cash_before=cash_before,
+        cash_after=cash_after if cash_after is not None else order_plan.expected_cash_after,
+        config=config.model_dump(mode="json"),
+        message=plan.message,
+        cause=cause,
+        execution=execution,
+        engine_notes=plan.engine_result.notes if plan.engine_result else [],
+        exclusions=plan.engine_result.exclusions if plan.engine_result else [],
+        skipped_trades=order_plan.skipped,
+        fees=sum(o.fee for o in final_orders if o.status in FILLED),
+    )
+
+
+def event_without_orders(plan: RebalancePlan, config: PortfolioConfig, *, cause: str, value: float,
+                         cash: float) -> RebalancingEvent:
+    """The event of a plan that was blocked or whose engine failed: positions held."""
+    return RebalancingEvent(
+        event_id=plan.plan_id,
+        timestamp=plan.timestamp,
+        portfolio_name=config.name,
+        method=config.rebalancing_method.value,
+        status=plan.status,
+        trigger=plan.trigger,
+        weights_before=plan.weights_before,
+        engine_targets=plan.engine_result.weights if plan.engine_result else {},
+        final_targets={},
+        risk_verdicts=plan.risk.verdicts if plan.risk else [],
+        orders=[],
+        value_before=value,
+        value_after=value,
+        cash_before=cash,
+        cash_after=cash,
+        config=config.model_dump(mode="json"),
+        message=plan.message,
+        cause=cause,
+        engine_notes=plan.engine_result.notes if plan.engine_result else [],
+        exclusions=plan.engine_result.exclusions if plan.engine_result else [],
+    )

@@ -1,0 +1,117 @@
+"""Models of execution, account state and the agent's own persistent state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal, Optional, Union
+
+from pydantic import Field
+
+from src.models.base import StrictModel
+from src.models.trading_models import OrderSide, OrderStatus
+
+
+class ExecutionReport(StrictModel):
+    """What a broker says happened to one order."""
+
+    client_order_id: str = Field(description="The order's deterministic id.")
+    unit: str = Field(description="Unit traded.")
+    side: OrderSide = Field(description="buy or sell.")
+    status: OrderStatus = Field(description="filled, partially_filled, rejected or failed.")
+    requested_quantity: float = Field(ge=0.0, description="Units asked for.")
+    filled_quantity: float = Field(0.0, ge=0.0, description="Units filled.")
+    average_price: Optional[float] = Field(None, gt=0.0, description="Mean fill price.")
+    fee: float = Field(0.0, ge=0.0, description="Fee charged.")
+    reason: Optional[str] = Field(None, description="Why it was rejected or failed.")
+    timestamp: datetime = Field(description="When the broker handled it (broker clock).")
+
+
+class AccountSnapshot(StrictModel):
+    """Cash and positions as the broker reports them."""
+
+    cash: float = Field(ge=0.0, description="Free cash.")
+    positions: dict[str, float] = Field(default_factory=dict, description="Units held per unit.")
+
+
+class CashFlow(StrictModel):
+    """A deposit (+) or withdrawal (-) of cash."""
+
+    timestamp: datetime = Field(description="When it happened.")
+    amount: float = Field(description="Positive for a deposit, negative for a withdrawal.")
+
+
+class PaperAccountState(StrictModel):
+    """Everything the paper broker persists, so a restart continues where it stopped."""
+
+    cash: float = Field(ge=0.0, description="Free cash.")
+    positions: dict[str, float] = Field(default_factory=dict, description="Units held.")
+    reports: dict[str, ExecutionReport] = Field(
+        default_factory=dict, description="Every handled order by client order id (idempotency)."
+    )
+    flows: list[CashFlow] = Field(default_factory=list, description="Deposits and withdrawals.")
+
+
+class ValuePoint(StrictModel):
+    """Portfolio value at one cycle, with the external cash flow of that cycle."""
+
+    timestamp: datetime = Field(description="Cycle time.")
+    value: float = Field(ge=0.0, description="Cash plus holdings at market.")
+    cash: float = Field(ge=0.0, description="Cash.")
+    flow: float = Field(0.0, description="Deposit (+) / withdrawal (-) since the previous point.")
+    weights: dict[str, float] = Field(default_factory=dict, description="Weight per unit.")
+
+
+class AgentState(StrictModel):
+    """The agent's own persistent state (one file per portfolio)."""
+
+    portfolio_name: str = Field(description="Whose state this is.")
+    last_rebalance_at: Optional[datetime] = Field(None, description="Last cycle that filled an order.")
+    last_check_at: Optional[datetime] = Field(None, description="Last completed cycle.")
+    history: list[ValuePoint] = Field(default_factory=list, description="Value and weights per cycle.")
+
+
+class RuntimeSettings(StrictModel):
+    """How the agent runs (as opposed to what the portfolio is)."""
+
+    mode: Literal["paper"] = Field("paper", description="Execution mode; live trading comes with the ccxt broker.")
+    initial_cash: float = Field(100_000.0, gt=0.0, description="Paper account's starting cash.")
+    slippage_bps: float = Field(5.0, ge=0.0, le=500.0, description="Paper fills are this much worse than the market price.")
+    interval_minutes: float = Field(60.0, gt=0.0, description="Main loop: minutes between cycles.")
+    replay_start: date = Field(date(2015, 1, 2), description="First trading day of a replay.")
+    replay_end: Optional[date] = Field(None, description="Last day of a replay (None = end of the data).")
+
+
+class MarketTick(StrictModel):
+    """New market data arrived."""
+
+    kind: Literal["market_tick"] = "market_tick"
+
+
+class FillReceived(StrictModel):
+    """A broker reported a fill (e.g. of an order placed elsewhere)."""
+
+    kind: Literal["fill"] = "fill"
+    report: ExecutionReport = Field(description="The fill.")
+
+
+class CashFlowEvent(StrictModel):
+    """A deposit or withdrawal to apply to the account before the cycle."""
+
+    kind: Literal["cash_flow"] = "cash_flow"
+    amount: float = Field(description="Positive deposit, negative withdrawal.")
+
+
+class RegistryUpdated(StrictModel):
+    """A strategy's registry performance was updated."""
+
+    kind: Literal["registry_update"] = "registry_update"
+    strategy_id: str = Field(description="Which strategy.")
+
+
+class ScheduleTick(StrictModel):
+    """The scheduler's periodic tick."""
+
+    kind: Literal["schedule_tick"] = "schedule_tick"
+
+
+AgentEvent = Union[MarketTick, FillReceived, CashFlowEvent, RegistryUpdated, ScheduleTick]
