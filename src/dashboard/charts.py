@@ -36,7 +36,7 @@ def save_dashboard_png(agent: "PortfolioRebalancingAgent", path: Path) -> Path:
         frame = pd.DataFrame([{u: p.weights.get(u, 0.0) - targets.get(u, 0.0) for u in targets} for p in history],
                              index=pd.DatetimeIndex([p.timestamp for p in history]))
         for unit in frame.columns:
-            ax2.plot(frame.index, frame[unit], label=unit, linewidth=1)
+            ax2.plot(frame.index, frame[unit], label=unit, linewidth=1, marker="." if len(frame) < 30 else None)
         for event in agent.rebalancing_history:
             if any(o.filled_quantity > 0 for o in event.orders):
                 ax2.axvline(event.timestamp, color="grey", alpha=0.25, linewidth=0.8)

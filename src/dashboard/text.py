@@ -23,8 +23,10 @@ def drift_bar(drift: float, scale: float) -> str:
     return f"|{left}|{right}|"
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2%}"
+def _pct(value: float | None, signed: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.2%}" if signed else f"{value:.2%}"
 
 
 def print_dashboard(agent: "PortfolioRebalancingAgent") -> None:
@@ -44,8 +46,8 @@ def print_dashboard(agent: "PortfolioRebalancingAgent") -> None:
               + colored(f"{p.drift:>+9.2%}  {drift_bar(p.drift, band)}", colour))
     m = agent.metrics()
     print(colored("\nmetrics", attrs=["bold"]))
-    print(f"  total return {_pct(m.total_return)}   volatility {_pct(m.annualized_volatility)}   "
-          f"max drawdown {_pct(m.max_drawdown)}")
+    print(f"  total return {_pct(m.total_return)}   volatility {_pct(m.annualized_volatility, False)}   "
+          f"max drawdown {_pct(m.max_drawdown, False)}")
     sharpe = "n/a" if m.sharpe_ratio is None else f"{m.sharpe_ratio:.2f}"
     sortino = "n/a" if m.sortino_ratio is None else f"{m.sortino_ratio:.2f}"
     since = "never" if m.days_since_rebalance is None else f"{m.days_since_rebalance} days"

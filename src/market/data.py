@@ -53,12 +53,14 @@ class HistoricalMarketData(MarketData):
         self.registry = registry if registry is not None else StrategyRegistryAgent()
         self.max_staleness_days = max_staleness_days
         self._series: dict[str, pd.Series] = {}
+        self._frames: dict[tuple[str, ...], pd.DataFrame] = {}
         self._symbols = set(available_symbols())
 
     def reload(self, registry: StrategyRegistryAgent) -> None:
         """Forget cached series (after a registry performance update)."""
         self.registry = registry
         self._series.clear()
+        self._frames.clear()
 
     def price_series(self, unit: str) -> pd.Series:
         """The whole price history of one unit."""
@@ -88,7 +90,10 @@ class HistoricalMarketData(MarketData):
         return out
 
     def _frame(self, units: list[str]) -> pd.DataFrame:
-        return pd.concat([self.price_series(u) for u in units], axis=1, join="inner")
+        key = tuple(units)
+        if key not in self._frames:
+            self._frames[key] = pd.concat([self.price_series(u) for u in units], axis=1, join="inner")
+        return self._frames[key]
 
     def returns_until(self, moment: datetime, units: list[str]) -> pd.DataFrame:
         prices = self._frame(units).loc[: pd.Timestamp(moment)]

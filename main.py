@@ -1,0 +1,95 @@
+"""The trading-bot framework's main loop.
+
+Switch agents on or off in ``ACTIVE_AGENTS``. Usage::
+
+    python main.py --replay          # the main job: replay real history in paper mode
+    python main.py --once            # one cycle of every active agent, then exit
+    python main.py                   # a cycle every runtime.interval_minutes until Ctrl-C
+    python main.py --config src/data/portfolios/my_portfolio.json --replay
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from termcolor import colored
+
+from src.errors import RebalancerError, one_line_error
+from src.runtime.console import print_summary, rebalance_printer
+from src.runtime.replay import run_replay
+from src.utils.config_files import SAMPLE_PORTFOLIO, load_portfolio_file
+from src.utils.paths import PORTFOLIO_DIR
+
+# Agents this framework has, and whether each runs. Only agents that exist are listed.
+ACTIVE_AGENTS: dict[str, bool] = {
+    "portfolio": True,  # PortfolioRebalancingAgent
+}
+
+log = logging.getLogger("main")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description="Run the trading-bot framework's active agents.")
+    parser.add_argument("--config", type=Path, default=SAMPLE_PORTFOLIO, help="portfolio file (builder output)")
+    parser.add_argument("--data-dir", type=Path, default=PORTFOLIO_DIR, help="events, state, paper account, charts")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run one cycle and exit")
+    mode.add_argument("--replay", action="store_true", help="replay real history (runtime.replay_start .. replay_end)")
+    parser.add_argument("--quiet", action="store_true", help="no dashboard at each rebalance during a replay")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every cycle)")
+    return parser.parse_args(argv)
+
+
+def run_loop(args: argparse.Namespace, stop: threading.Event) -> int:
+    """Cycle every ``interval_minutes`` until ``stop`` is set (or once)."""
+    from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+    from src.models.execution_models import ScheduleTick
+
+    loaded = load_portfolio_file(args.config)
+    agent = PortfolioRebalancingAgent(loaded.portfolio, settings=loaded.runtime, data_dir=args.data_dir)
+    while not stop.is_set():
+        event = agent.handle(ScheduleTick())
+        if event is not None:
+            agent.display_portfolio_dashboard()
+        else:
+            print(f"{agent.clock.now():%Y-%m-%d %H:%M} {agent.config.name}: nothing to do")
+        if args.once:
+            break
+        stop.wait(loaded.runtime.interval_minutes * 60.0)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for bad input, 130 after Ctrl-C)."""
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not ACTIVE_AGENTS.get("portfolio"):
+        print("no active agent: set ACTIVE_AGENTS['portfolio'] = True in main.py")
+        return 0
+    stop = threading.Event()
+    try:
+        if args.replay:
+            loaded = load_portfolio_file(args.config)
+            on_rebalance = None if args.quiet else rebalance_printer
+            agent, summary = run_replay(loaded.portfolio, loaded.runtime, data_dir=args.data_dir,
+                                        on_rebalance=on_rebalance)
+            png = agent.display_portfolio_dashboard()
+            print_summary(summary, png)
+            return 0
+        return run_loop(args, stop)
+    except RebalancerError as exc:
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        stop.set()
+        print(colored("\nstopped by Ctrl-C; state and events are saved", "yellow"))
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

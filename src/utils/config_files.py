@@ -1,0 +1,56 @@
+"""Portfolio files: what the builder saves and the agent and ``main.py`` load.
+
+A file is JSON: ``{"portfolio": <PortfolioConfig>, "runtime": <RuntimeSettings>}``. Loading
+validates everything once; any problem is a ``ConfigError`` with one line naming the file, the
+field and the value.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from src.errors import ConfigError, one_line_error
+from src.models.base import StrictModel
+from src.models.execution_models import RuntimeSettings
+from src.models.portfolio_models import PortfolioConfig
+from src.utils.atomic_io import atomic_write_text
+from src.utils.paths import PORTFOLIOS_DIR
+
+SAMPLE_PORTFOLIO = PORTFOLIOS_DIR / "sample_portfolio.json"
+
+
+class PortfolioFile(StrictModel):
+    """A saved portfolio and how to run it."""
+
+    portfolio: PortfolioConfig = Field(description="The portfolio.")
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings, description="How the agent runs it.")
+
+
+def load_portfolio_file(path: Path) -> PortfolioFile:
+    """Read and validate a portfolio file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not JSON, or does not validate (one line, names the field).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    try:
+        return PortfolioFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"config file {path}: {one_line_error(exc)}") from exc
+
+
+def save_portfolio_file(path: Path, portfolio_file: PortfolioFile) -> Path:
+    """Write a portfolio file atomically; returns its path."""
+    atomic_write_text(Path(path), portfolio_file.model_dump_json(indent=2) + "\n")
+    return Path(path)
