@@ -1,0 +1,202 @@
+"""Build a portfolio file interactively, or from flags for scripts.
+
+Interactive::
+
+    python src/utils/portfolio_builder.py
+
+From flags (no prompt; bad input exits 2 with one line and writes nothing)::
+
+    python src/utils/portfolio_builder.py --name "Core" \
+        --allocations momentum_strategy=0.3,low_vol_strategy=0.3,KO=0.4 \
+        --method calendar --params '{"frequency": "quarterly"}' --output src/data/portfolios/core.json
+
+The file it saves is what ``main.py --config`` and ``load_portfolio_file`` read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+
+from pydantic import ValidationError  # noqa: E402
+from termcolor import colored  # noqa: E402
+
+from src.agents.strategy_registry_agent import StrategyRegistryAgent  # noqa: E402
+from src.errors import ConfigError, RebalancerError, one_line_error  # noqa: E402
+from src.models.portfolio_models import PARAMS_BY_METHOD, PortfolioConfig, RebalancingMethod, RiskLimits  # noqa: E402
+from src.utils.config_files import PortfolioFile, save_portfolio_file  # noqa: E402
+from src.utils.market_data import available_symbols  # noqa: E402
+from src.utils.paths import PORTFOLIOS_DIR, slug  # noqa: E402
+from src.utils.universe import resolve_units  # noqa: E402
+
+Ask = Callable[[str], str]
+
+
+def parse_allocations(text: str) -> dict[str, float]:
+    """``"a=0.4,b=0.6"`` -> ``{"a": 0.4, "b": 0.6}``; a malformed part is an error naming it."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        unit, sep, weight = part.partition("=")
+        if not sep or not unit.strip():
+            raise ConfigError(f"--allocations part {part!r} is not unit=weight")
+        try:
+            out[unit.strip()] = float(weight)
+        except ValueError as exc:
+            raise ConfigError(f"--allocations weight {weight!r} of {unit.strip()!r} is not a number") from exc
+    return out
+
+
+def build_file(*, name: str, allocations: dict[str, float], method: str, params: dict, limits: dict,
+               registry: StrategyRegistryAgent) -> PortfolioFile:
+    """Validate everything (config and units) into a ``PortfolioFile``."""
+    try:
+        config = PortfolioConfig(name=name, target_allocations=allocations, rebalancing_method=method,
+                                 rebalancing_params=params, risk_limits=limits)
+    except ValidationError as exc:
+        raise ConfigError(one_line_error(exc)) from exc
+    resolve_units(config, registry)
+    return PortfolioFile(portfolio=config)
+
+
+def show_registry(registry: StrategyRegistryAgent, out=print) -> None:
+    """The registry's strategies with their whole-history metrics."""
+    out(colored(f"{'strategy':<20}{'ann. return':>12}{'volatility':>12}{'Sharpe':>8}{'max DD':>8}  name", attrs=["bold"]))
+    for s in registry.list_strategies():
+        m = s.metrics
+        out(f"{s.strategy_id:<20}{m.annualized_return:>12.2%}{m.annualized_volatility:>12.2%}"
+            f"{m.sharpe_ratio:>8.2f}{m.max_drawdown:>8.2%}  {s.name}")
+    out(f"plain assets: {', '.join(available_symbols())}")
+
+
+def _ask_until(ask: Ask, prompt: str, convert: Callable[[str], object], out=print):
+    while True:
+        answer = ask(prompt).strip()
+        try:
+            return convert(answer)
+        except (ValueError, RebalancerError, ValidationError) as exc:
+            out(colored(f"  {one_line_error(exc)}", "red"))
+
+
+def _non_empty(text: str) -> str:
+    if not text:
+        raise ValueError("name='' must not be empty")
+    return text
+
+
+def _new_unit(known: set[str], chosen: dict[str, float]):
+    def convert(text: str) -> str:
+        if text not in known:
+            raise ValueError(f"unit={text!r} is neither a registry strategy nor a symbol with prices")
+        if text in chosen:
+            raise ValueError(f"unit={text!r} is already in the portfolio")
+        return text
+    return convert
+
+
+def _ask_limits(ask: Ask, out) -> RiskLimits:
+    if ask("keep the default risk limits? [Y/n]: ").strip().lower() not in ("n", "no"):
+        return RiskLimits()
+    while True:
+        values: dict[str, float] = {}
+        for field, info in RiskLimits.model_fields.items():
+            values[field] = _ask_until(ask, f"  {field} [{info.default}] ({info.description}): ",
+                                       lambda t, d=info.default: float(t) if t else d, out)
+        try:
+            return RiskLimits(**values)
+        except ValidationError as exc:
+            out(colored(f"  {one_line_error(exc)}; please enter the limits again", "red"))
+
+
+def _weight(total_so_far: float, limits: RiskLimits):
+    def convert(text: str) -> float:
+        value = float(text)
+        if not 0 < value <= 1:
+            raise ValueError(f"weight={value} must be in (0, 1]")
+        if value > limits.max_single_strategy + 1e-9:
+            raise ValueError(f"weight={value} exceeds risk_limits.max_single_strategy={limits.max_single_strategy}")
+        if value < limits.min_single_strategy - 1e-9:
+            raise ValueError(f"weight={value} is below risk_limits.min_single_strategy={limits.min_single_strategy}")
+        if total_so_far + value > 1 + 1e-9:
+            raise ValueError(f"weight={value} takes the total to {total_so_far + value:.4f} > 1")
+        return value
+    return convert
+
+
+def interactive(registry: StrategyRegistryAgent, ask: Ask = input, out=print) -> PortfolioFile:
+    """Ask for everything, checking each answer as it is typed.
+
+    Order: name, risk limits (so weights can be checked against them), units and weights,
+    method and its parameters.
+    """
+    name = _ask_until(ask, "portfolio name: ", _non_empty, out)
+    limits = _ask_limits(ask, out)
+    show_registry(registry, out)
+    known = {s.strategy_id for s in registry.list_strategies()} | set(available_symbols())
+    allocations: dict[str, float] = {}
+    while sum(allocations.values()) < 1 - 1e-9:
+        remaining = 1 - sum(allocations.values())
+        unit = _ask_until(ask, f"unit ({remaining:.2%} left to allocate): ", _new_unit(known, allocations), out)
+        allocations[unit] = _ask_until(ask, f"weight of {unit} (<= {min(remaining, limits.max_single_strategy):.4f}): ",
+                                       _weight(sum(allocations.values()), limits), out)
+    methods = ", ".join(m.value for m in RebalancingMethod)
+    method = _ask_until(ask, f"method ({methods}) [threshold]: ", lambda t: RebalancingMethod(t or "threshold"), out)
+    params_model = PARAMS_BY_METHOD[method]
+    while True:
+        params = {}
+        for field, info in params_model.model_fields.items():
+            default = info.get_default(call_default_factory=True)
+            shown = getattr(default, "value", default)
+            answer = ask(f"  {field} [{shown}] ({info.description}): ").strip()
+            if answer:
+                params[field] = json.loads(answer) if answer[0] in "[{" else answer
+        try:
+            params_model.model_validate(params)
+            break
+        except ValidationError as exc:
+            out(colored(f"  {one_line_error(exc)}; please enter the parameters again", "red"))
+    return build_file(name=name, allocations=allocations, method=method.value, params=params,
+                      limits=limits.model_dump(), registry=registry)
+
+
+def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
+    """Entry point; returns the exit code (2 for bad input, nothing written)."""
+    parser = argparse.ArgumentParser(description="Build a portfolio file (interactive without --name/--allocations).")
+    parser.add_argument("--name")
+    parser.add_argument("--allocations", help="unit=weight,unit=weight (strategy ids or symbols)")
+    parser.add_argument("--method", default="threshold", help=", ".join(m.value for m in RebalancingMethod))
+    parser.add_argument("--params", default="{}", help="method parameters as JSON")
+    parser.add_argument("--risk-limits", default="{}", help="risk limits as JSON (missing keys keep defaults)")
+    parser.add_argument("--output", type=Path, help="where to save (default src/data/portfolios/<name>.json)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    args = parser.parse_args(argv)
+    registry = StrategyRegistryAgent()
+    try:
+        if args.name is None and args.allocations is None:
+            built = interactive(registry, ask)
+        elif args.name is None or args.allocations is None:
+            raise ConfigError("--name and --allocations go together (or give neither, for the interactive builder)")
+        else:
+            params, limits = json.loads(args.params), json.loads(args.risk_limits)
+            built = build_file(name=args.name, allocations=parse_allocations(args.allocations), method=args.method,
+                               params=params, limits=limits, registry=registry)
+        output = args.output or PORTFOLIOS_DIR / f"{slug(built.portfolio.name)}.json"
+        if output.exists() and not args.force:
+            raise ConfigError(f"--output {output} exists (pass --force to overwrite)")
+        save_portfolio_file(output, built)
+    except (RebalancerError, json.JSONDecodeError) as exc:
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print(colored("\nbuilder stopped; nothing saved", "yellow"), file=sys.stderr)
+        return 130
+    print(f"saved {output}; run it with: python main.py --config {output} --replay")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
