@@ -149,7 +149,8 @@ class PortfolioRebalancingAgent:
         units = list(dict.fromkeys([*self.config.units, *account.positions]))
         return PortfolioState(timestamp=now, cash=account.cash, holdings=account.positions,
                               prices=self.market.prices_at(now, units),
-                              last_rebalance_at=self.state.last_rebalance_at, last_check_at=self.state.last_check_at)
+                              last_rebalance_at=self.state.last_rebalance_at, last_check_at=self.state.last_check_at,
+                              last_trigger_at=self.state.last_trigger_at)
 
     def _plan(self, state: PortfolioState) -> RebalancePlan:
         returns = self.market.returns_until(state.timestamp, self.config.units)
@@ -168,6 +169,8 @@ class PortfolioRebalancingAgent:
             event = event_without_orders(plan, self.config, cause=cause, value=state.total_value(), cash=state.cash)
             self.events.save(event)
             self.rebalancing_history.append(event)
+        if plan.trigger.fired:
+            self.state.last_trigger_at = state.timestamp
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
         self._finish_cycle(state.timestamp)
         return event
@@ -199,4 +202,5 @@ class PortfolioRebalancingAgent:
             log.warning("completing event %s left pending by an interrupted run", event.event_id)
             self._complete(event)
             if self.state.last_check_at is None or self.state.last_check_at < event.timestamp:
+                self.state.last_trigger_at = event.timestamp
                 self._finish_cycle(event.timestamp)

@@ -24,7 +24,7 @@ import numpy as np
 
 from src.engines.base import RebalancingEngine
 from src.engines.context import MarketContext
-from src.engines.triggers import DriftBandTrigger, Trigger
+from src.engines.triggers import CheckFrequencyGate, DriftBandTrigger, Trigger
 from src.models.decision_models import EngineResult
 from src.models.params import AdaptiveParams
 from src.utils.performance import TRADING_DAYS, sharpe_ratio
@@ -40,7 +40,7 @@ class AdaptiveEngine(RebalancingEngine):
         return self.config.rebalancing_params
 
     def build_trigger(self) -> Trigger:
-        return DriftBandTrigger(self.params.min_drift)
+        return CheckFrequencyGate(self.params.check_frequency) & DriftBandTrigger(self.params.min_drift)
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
@@ -55,7 +55,9 @@ class AdaptiveEngine(RebalancingEngine):
         mult = np.where(vol > p.volatility_threshold, p.volatility_threshold / np.where(vol > 0, vol, 1.0), 1.0)
         notes = [f"{u}: volatility {v:.3f} > {p.volatility_threshold} -> x{m:.3f}"
                  for u, v, m in zip(units, vol, mult) if m < 1.0]
-        corr = np.corrcoef(r, rowvar=False) if len(units) > 1 else np.ones((1, 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # a unit flat over the window (a sleeve in cash) has no correlation: NaN, skipped below
+            corr = np.corrcoef(r, rowvar=False) if len(units) > 1 else np.ones((1, 1))
         for i in range(len(units)):
             for j in range(i + 1, len(units)):
                 rho = corr[i, j]

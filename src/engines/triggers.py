@@ -168,13 +168,14 @@ class CalendarTrigger(Trigger):
     def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
         today = ctx.timestamp.date()
         anchor = period_anchor(today, self.frequency, self.rebalance_day)
-        last = ctx.state.last_rebalance_at
+        # Once per period means one decision per period: a blocked or empty one counts too.
+        last = ctx.state.last_trigger_at or ctx.state.last_rebalance_at
         if today < anchor:
             return TriggerDecision(fired=False, trigger="calendar",
                                    reason=f"{self.frequency.value} schedule: next date {anchor}")
         if last is not None and last.date() >= anchor:
             return TriggerDecision(fired=False, trigger="calendar",
-                                   reason=f"already rebalanced this {self.frequency.value} period on {last.date()}")
+                                   reason=f"already decided this {self.frequency.value} period on {last.date()}")
         return TriggerDecision(fired=True, trigger="calendar",
                                reason=f"{self.frequency.value} schedule: due since {anchor}")
 

@@ -67,6 +67,7 @@ class AgentState(StrictModel):
     portfolio_name: str = Field(description="Whose state this is.")
     last_rebalance_at: Optional[datetime] = Field(None, description="Last cycle that filled an order.")
     last_check_at: Optional[datetime] = Field(None, description="Last completed cycle.")
+    last_trigger_at: Optional[datetime] = Field(None, description="Last cycle whose trigger fired.")
     history: list[ValuePoint] = Field(default_factory=list, description="Value and weights per cycle.")
 
 

@@ -109,6 +109,9 @@ class AdaptiveParams(MethodParams):
         le=1.0,
         description="Trade when any unit is this far from the adaptive targets.",
     )
+    check_frequency: Frequency = Field(
+        Frequency.DAILY, description="How often drift is checked, on the event's clock."
+    )
 
 
 class RiskParityParams(MethodParams):

@@ -41,6 +41,9 @@ class PortfolioState(StrictModel):
     last_check_at: Optional[datetime] = Field(
         None, description="When drift was last checked, if ever (for check_frequency)."
     )
+    last_trigger_at: Optional[datetime] = Field(
+        None, description="When a trigger last fired, whatever came of it (a calendar fires once per period)."
+    )
 
     @field_validator("holdings")
     @classmethod
