@@ -37,6 +37,7 @@ from src.models.execution_models import (
 )
 from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
 from src.pipeline import plan_rebalance
+from src.utils.atomic_io import remove_stale_temp_files
 from src.utils.paths import PORTFOLIO_DIR, slug
 from src.utils.portfolio_metrics import PortfolioMetrics, portfolio_metrics
 
@@ -75,6 +76,8 @@ class PortfolioRebalancingAgent:
         self.market = market_data or HistoricalMarketData(self.registry)
         self.clock = clock or FixedClock(latest_trading_day(self.market, config.units))  # checks every unit
         self.data_dir = Path(data_dir) if data_dir is not None else PORTFOLIO_DIR
+        for path in remove_stale_temp_files(self.data_dir):
+            log.warning("removed %s, a temporary file left by an interrupted write", path.name)
         self.broker = broker or PaperBroker(
             state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
             clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,

@@ -130,7 +130,9 @@ def build_orders(
         cash += notional - fee
 
     buys = {u: d for u, d in wanted.items() if d > 0}
-    rate = 1.0 + (fee_model.bps + cash_reserve_bps) / 10_000.0
+    # A fill at a price cash_reserve_bps worse is charged its fee on that worse notional, hence
+    # the product rather than the sum of the two rates.
+    rate = (1.0 + fee_model.bps / 10_000.0) * (1.0 + cash_reserve_bps / 10_000.0)
     scale = 1.0
     while buys:
         need = sum(buys.values()) * rate + fee_model.fixed * len(buys)

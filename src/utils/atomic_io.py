@@ -45,3 +45,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_json(path: Path, payload: Any) -> None:
     """Serialise ``payload`` as indented JSON and write it atomically."""
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=False) + "\n")
+
+
+def remove_stale_temp_files(directory: Path) -> list[Path]:
+    """Delete temporary files a killed writer left behind in ``directory``; returns them.
+
+    Only files matching this module's own temporary pattern (``.<name>.<random>.tmp``) are
+    touched: they are never a valid file, since the rename is what publishes one.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    stale = sorted(directory.glob(".*.tmp"))
+    for path in stale:
+        path.unlink()
+    return stale

@@ -162,3 +162,12 @@ def test_property_when_any_plan_then_drift_not_larger_and_value_conserved_up_to_
     value_after = cash + sum(q * s.prices[u] for u, q in holdings.items())
     assert value_after + plan.estimated_fees == pytest.approx(s.total_value(), rel=1e-9)
     assert plan.expected_value_after == pytest.approx(value_after, rel=1e-9)
+
+
+def test_build_when_cash_reserve_then_fills_at_worse_price_still_affordable():
+    s = PortfolioState(timestamp=TS, cash=90_000.0, prices={"A": 100.0, "B": 50.0, "C": 20.0})
+    slip = 5.0
+    plan = build_orders(s, {"A": 0.4, "B": 0.3, "C": 0.3}, fee_model=FEES, min_trade_size=0.01, plan_id="p",
+                        cash_reserve_bps=slip)
+    spent = sum(FEES.fee(o.notional * (1 + slip / 1e4)) + o.notional * (1 + slip / 1e4) for o in plan.orders)
+    assert spent <= 90_000.0

@@ -1,0 +1,157 @@
+"""The agent end to end on real data, with its collaborators injected where tests need it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+import src.agents.portfolio_rebalancing_agent as agent_module
+from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+from src.brokers.paper import PaperBroker
+from src.errors import DataError, UnknownUnitError
+from src.market.clock import FixedClock
+from src.market.data import HistoricalMarketData
+from src.models.decision_models import PlanStatus
+from src.models.execution_models import CashFlowEvent, MarketTick, RegistryUpdated, ScheduleTick
+from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
+from src.models.trading_models import OrderStatus
+from tests.conftest import GUIDE_TARGETS, guide_config
+
+
+def test_guide_code_when_run_as_written_then_trades_on_real_data_and_prints_dashboard(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(agent_module, "PORTFOLIO_DIR", tmp_path)  # keep the test out of src/data
+    config = PortfolioConfig(
+        name="My Balanced Portfolio",
+        target_allocations={"rsi_strategy": 0.40, "macd_strategy": 0.30, "ml_strategy": 0.30},
+        rebalancing_method=RebalancingMethod.THRESHOLD,
+        rebalancing_params={"min_drift": 0.05},
+        risk_limits=DEFAULT_RISK_LIMITS,
+    )
+    agent = PortfolioRebalancingAgent(config)
+    result = agent.check_and_rebalance()
+    agent.display_portfolio_dashboard()
+    orders = agent.rebalancing_history[-1].orders
+    assert result is agent.rebalancing_history[-1] and result.status == PlanStatus.ORDERS
+    assert orders and all(o.status == OrderStatus.FILLED for o in orders)
+    out = capsys.readouterr().out
+    assert "My Balanced Portfolio" in out and "risk indicators" in out and "max_portfolio_drawdown" in out
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "rebalance_20221228_000000.json" in files and "dashboard_my_balanced_portfolio.png" in files
+    saved = json.loads((tmp_path / "rebalance_20221228_000000.json").read_text())
+    for key in ("event_id", "timestamp", "portfolio_name", "method", "trigger", "weights_before", "engine_targets",
+                "final_targets", "risk_verdicts", "orders", "value_before", "value_after", "cash_before",
+                "cash_after", "config"):
+        assert key in saved
+    first = saved["orders"][0]
+    for key in ("client_order_id", "unit", "side", "quantity", "price", "notional", "fee", "status",
+                "filled_quantity", "average_fill_price", "reason"):
+        assert key in first
+    assert {v["limit"] for v in saved["risk_verdicts"]} >= set(DEFAULT_RISK_LIMITS)
+
+
+def make_agent(tmp_path, day=datetime(2021, 12, 31), config=None, **kw):
+    return PortfolioRebalancingAgent(config or guide_config(), clock=FixedClock(day), data_dir=tmp_path, **kw)
+
+
+def test_check_when_nothing_fires_then_none_and_no_event_file(tmp_path):
+    agent = make_agent(tmp_path)
+    assert agent.check_and_rebalance().status == PlanStatus.ORDERS
+    agent.clock.set(datetime(2022, 1, 3))
+    assert agent.check_and_rebalance() is None
+    assert len(list(tmp_path.glob("rebalance_*.json"))) == 1
+
+
+def test_restart_when_new_agent_then_history_reloaded_and_account_continues(tmp_path):
+    agent = make_agent(tmp_path)
+    event = agent.check_and_rebalance()
+    again = make_agent(tmp_path)
+    assert [e.event_id for e in again.rebalancing_history] == [event.event_id]
+    assert again.broker.get_account() == agent.broker.get_account()
+    assert again.state.last_rebalance_at == datetime(2021, 12, 31)
+
+
+def test_check_when_risk_limits_block_then_event_without_orders(tmp_path):
+    agent = make_agent(tmp_path, day=datetime(2009, 6, 30))
+    event = agent.check_and_rebalance()
+    assert event.status == PlanStatus.BLOCKED and event.orders == []
+    assert agent.broker.get_account().cash == agent.settings.initial_cash
+    assert any(v.reason_code.value == "STRATEGY_SHARPE_BELOW_MIN" for v in event.risk_verdicts)
+
+
+def test_check_when_engine_cannot_decide_then_holds_and_records_why(tmp_path):
+    config = guide_config(rebalancing_method="risk_parity", rebalancing_params={"lookback": 252})
+    event = make_agent(tmp_path, day=datetime(1992, 1, 31), config=config).check_and_rebalance()
+    assert event.status == PlanStatus.ENGINE_FAILED and "holding positions" in event.message
+
+
+def test_preview_when_called_then_plans_without_sending_or_writing(tmp_path):
+    agent = make_agent(tmp_path)
+    plan = agent.preview()
+    assert plan.status == PlanStatus.ORDERS and plan.orders
+    assert list(tmp_path.iterdir()) == [] and agent.broker.get_account().positions == {}
+
+
+def test_handle_when_each_event_kind_then_same_pipeline(tmp_path):
+    agent = make_agent(tmp_path)
+    assert agent.handle(MarketTick()).cause == "market_tick"
+    agent.clock.set(datetime(2022, 1, 3))
+    deposit = agent.handle(CashFlowEvent(amount=50_000.0))
+    assert deposit.cause == "cash_flow" and deposit.status == PlanStatus.ORDERS  # new cash is drift
+    assert agent.handle(ScheduleTick()) is None
+    assert agent.handle(RegistryUpdated(strategy_id="ml_strategy")) is None
+
+
+def test_metrics_when_deposit_then_flow_not_counted_as_return(tmp_path):
+    agent = make_agent(tmp_path, day=datetime(2021, 12, 29))
+    agent.check_and_rebalance()
+    agent.clock.set(datetime(2021, 12, 30))
+    agent.check_and_rebalance()
+    agent.clock.set(datetime(2021, 12, 31))
+    agent.handle(CashFlowEvent(amount=100_000.0))
+    m = agent.metrics()
+    assert m.total_value > 190_000 and abs(m.total_return) < 0.02
+
+
+def test_construct_when_unit_unknown_then_error_and_nothing_written(tmp_path):
+    config = guide_config(target_allocations={"rsi_strategy": 0.4, "macd_strategy": 0.3, "quantum_strategy": 0.3})
+    with pytest.raises(UnknownUnitError, match="quantum_strategy"):
+        PortfolioRebalancingAgent(config, data_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_when_price_missing_then_error_and_nothing_written(tmp_path):
+    agent = make_agent(tmp_path, day=datetime(2024, 6, 3))  # after the shipped data ends
+    with pytest.raises(DataError, match="latest price is from 2022-12-28"):
+        agent.check_and_rebalance()
+    assert list(tmp_path.iterdir()) == []
+
+
+class CrashAfterFirstOrder(PaperBroker):
+    """A paper broker whose process 'dies' right after the first fill is saved."""
+
+    def submit_order(self, order):
+        report = super().submit_order(order)
+        raise SystemExit("simulated crash")
+
+
+def test_restart_when_crashed_mid_execution_then_event_completed_and_no_order_twice(tmp_path, registry):
+    market = HistoricalMarketData(registry)
+    clock = FixedClock(datetime(2021, 12, 31))
+    config = guide_config()
+    crashing = CrashAfterFirstOrder(state_path=tmp_path / "paper_my_balanced_portfolio.json", market_data=market,
+                                    clock=clock, fee_model=config.fee_model)
+    agent = PortfolioRebalancingAgent(config, clock=clock, market_data=market, broker=crashing, data_dir=tmp_path)
+    with pytest.raises(SystemExit):
+        agent.check_and_rebalance()
+    pending = json.loads(next(tmp_path.glob("rebalance_*.json")).read_text())
+    assert pending["execution"] == "pending" and len(pending["orders"]) == 3
+    restarted = PortfolioRebalancingAgent(config, clock=clock, market_data=market, data_dir=tmp_path)
+    (event,) = restarted.rebalancing_history
+    assert event.execution == "complete" and all(o.status == OrderStatus.FILLED for o in event.orders)
+    reports = restarted.broker.state.reports
+    assert sorted(reports) == sorted(o.client_order_id for o in event.orders)
+    assert restarted.broker.get_account().positions == {
+        o.unit: pytest.approx(o.filled_quantity) for o in event.orders}
+    assert restarted.check_and_rebalance() is None  # already rebalanced: nothing fires
