@@ -1,14 +1,23 @@
-# Two entry points for a fresh machine with Python 3.11: `make plan` and `make test`.
+# Two entry points for a fresh machine with Python 3.11: `make run` and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: plan test registry bench clean
+.PHONY: run plan demo builder test registry bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+run: $(BIN)/.installed  ## the main job: replay real history in paper mode on the sample portfolio
+	$(BIN)/python main.py --replay
+
+demo: $(BIN)/.installed  ## the four methods side by side on the same history
+	$(BIN)/python src/scripts/demo_portfolio_rebalancing.py
+
+builder: $(BIN)/.installed  ## build a portfolio file interactively
+	$(BIN)/python src/utils/portfolio_builder.py
 
 plan: $(BIN)/.installed  ## preview the guide's portfolio rebalancing plan on real data
 	$(BIN)/python src/scripts/preview_plan.py

@@ -89,7 +89,7 @@ class PortfolioRebalancingAgent:
         self.engine = create_engine(config)
         self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
         self._pending_flow = 0.0
-        self._recover_pending()
+        self._recover()
 
     # --- the public verbs ---------------------------------------------------------------
 
@@ -200,10 +200,20 @@ class PortfolioRebalancingAgent:
         self.state.last_check_at = moment
         self.state_store.save(self.state)
 
-    def _recover_pending(self) -> None:
-        for event in [e for e in self.rebalancing_history if e.execution == "pending"]:
-            log.warning("completing event %s left pending by an interrupted run", event.event_id)
-            self._complete(event)
-            if self.state.last_check_at is None or self.state.last_check_at < event.timestamp:
-                self.state.last_trigger_at = event.timestamp
-                self._finish_cycle(event.timestamp)
+    def _recover(self) -> None:
+        """Finish what an interrupted run left: pending events, and the state after any event
+        written later than the last completed cycle (the crash fell between the two writes)."""
+        for event in unfinished_events(self.rebalancing_history, self.state.last_check_at):
+            if event.execution == "pending":
+                log.warning("completing event %s left pending by an interrupted run", event.event_id)
+                event = self._complete(event)
+            self.state.last_trigger_at = event.timestamp
+            if any(o.status in FILLED for o in event.orders):
+                self.state.last_rebalance_at = event.timestamp
+            self._finish_cycle(event.timestamp)
+
+
+def unfinished_events(events: list[RebalancingEvent], last_check_at: Optional[datetime]) -> list[RebalancingEvent]:
+    """Events still pending, or written after the last completed cycle."""
+    return [e for e in events
+            if e.execution == "pending" or last_check_at is None or e.timestamp > last_check_at]

@@ -15,7 +15,8 @@ from typing import Callable, Optional
 import pandas as pd
 from pydantic import Field
 
-from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+from src.agents.agent_state import AgentStateStore
+from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent, unfinished_events
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.errors import ConfigError
 from src.events.record import FILLED
@@ -26,6 +27,7 @@ from src.models.base import StrictModel
 from src.models.decision_models import PlanStatus, RebalancingEvent
 from src.models.execution_models import RuntimeSettings
 from src.models.portfolio_models import PortfolioConfig
+from src.utils.paths import slug
 from src.utils.portfolio_metrics import daily_twr_returns
 from src.utils.performance import max_drawdown
 
@@ -67,9 +69,10 @@ def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: 
     market = HistoricalMarketData(registry)
     clock = ReplayClock(replay_days(market, config, settings.replay_start, settings.replay_end))
     events = EventStore(data_dir)
-    pending = [e.timestamp for e in events.load(config.name) if e.execution == "pending"]
-    if pending:
-        clock.seek_after(min(pending) - pd.Timedelta(microseconds=1))  # recover at the event's own day
+    state = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name).load()
+    unfinished = [e.timestamp for e in unfinished_events(events.load(config.name), state.last_check_at)]
+    if unfinished:  # an interrupted run: recover at that event's own day, at that day's prices
+        clock.seek_after(min(unfinished) - pd.Timedelta(microseconds=1))
     agent = PortfolioRebalancingAgent(config, settings=settings, registry=registry, market_data=market,
                                       clock=clock, event_store=events, data_dir=data_dir)
     resume_from = agent.state.last_check_at

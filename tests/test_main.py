@@ -1,0 +1,72 @@
+"""main.py: the framework loop with ACTIVE_AGENTS, --once, --replay, and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import main as main_module
+from src.utils.config_files import PortfolioFile, load_portfolio_file, save_portfolio_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def short_config(tmp_path: Path, start=date(2022, 6, 1)) -> Path:
+    loaded = load_portfolio_file(ROOT / "src/data/portfolios/sample_portfolio.json")
+    runtime = loaded.runtime.model_copy(update={"replay_start": start})
+    return save_portfolio_file(tmp_path / "cfg.json", PortfolioFile(portfolio=loaded.portfolio, runtime=runtime))
+
+
+def test_active_agents_when_listed_then_only_existing_portfolio_agent():
+    assert main_module.ACTIVE_AGENTS == {"portfolio": True}
+
+
+def test_once_when_run_then_one_cycle_event_and_dashboard(tmp_path, capsys):
+    code = main_module.main(["--once", "--config", str(short_config(tmp_path)), "--data-dir", str(tmp_path / "d")])
+    assert code == 0
+    assert len(list((tmp_path / "d").glob("rebalance_*.json"))) == 1
+    assert "Sample Multi-Strategy Portfolio" in capsys.readouterr().out
+
+
+def test_replay_when_run_then_dashboards_at_rebalances_and_final_summary(tmp_path, capsys):
+    code = main_module.main(["--replay", "--config", str(short_config(tmp_path)), "--data-dir", str(tmp_path / "d")])
+    out = capsys.readouterr().out
+    assert code == 0 and ">>> 2022-06-01 rebalanced" in out and "replay summary" in out
+    for line in ("period", "value", "return", "max drawdown", "rebalances", "fees", "dashboard PNG"):
+        assert line in out
+    assert (tmp_path / "d" / "dashboard_sample_multi_strategy_portfolio.png").stat().st_size > 10_000
+
+
+def test_main_when_portfolio_agent_switched_off_then_nothing_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(main_module.ACTIVE_AGENTS, "portfolio", False)
+    assert main_module.main(["--once", "--data-dir", str(tmp_path / "d")]) == 0
+    assert "no active agent" in capsys.readouterr().out and not (tmp_path / "d").exists()
+
+
+def test_main_when_config_broken_then_exit_2_one_line_and_nothing_written(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"portfolio": {"name": "x", "target_allocations": {"a": 0.9}}}')
+    assert main_module.main(["--once", "--config", str(bad), "--data-dir", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: config file") and "target_allocations" in err and "\n" not in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_main_when_unknown_strategy_then_exit_2_and_nothing_written(tmp_path, capsys):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text('{"portfolio": {"name": "x", "target_allocations": {"rsi_strategy": 0.4, "macd_strategy": 0.3, '
+                   '"alpha_strategy": 0.3}}}')
+    assert main_module.main(["--once", "--config", str(cfg), "--data-dir", str(tmp_path / "d")]) == 2
+    assert "alpha_strategy" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+def test_loop_when_ctrl_c_then_clean_stop(tmp_path):
+    code = [sys.executable, "-c",
+            "import main, signal, threading, os;"
+            "threading.Timer(4.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start();"
+            f"raise SystemExit(main.main(['--config', r'{short_config(tmp_path)}', '--data-dir', r'{tmp_path / 'd'}']))"]
+    done = subprocess.run(code, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "stopped by Ctrl-C" in done.stdout and (tmp_path / "d" / "state_sample_multi_strategy_portfolio.json").exists()

@@ -1,0 +1,40 @@
+"""Portfolio files: the shipped sample loads; broken files fail in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from src.errors import ConfigError
+from src.utils.config_files import SAMPLE_PORTFOLIO, PortfolioFile, load_portfolio_file, save_portfolio_file
+from tests.conftest import guide_config
+
+
+def test_load_when_sample_then_valid():
+    loaded = load_portfolio_file(SAMPLE_PORTFOLIO)
+    assert loaded.portfolio.rebalancing_method.value == "threshold" and loaded.runtime.initial_cash > 0
+
+
+def test_save_then_load_when_round_trip_then_equal(tmp_path):
+    original = PortfolioFile(portfolio=guide_config())
+    save_portfolio_file(tmp_path / "p.json", original)
+    assert load_portfolio_file(tmp_path / "p.json") == original
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('{"portfolio": ', "is not valid JSON: Expecting value at line 1"),
+    ('{"portfolio": {"name": "x", "target_allocations": {"a": 0.5}}}', "portfolio.target_allocations"),
+    ('{"portfolio": {"name": "x", "target_allocations": {"a": 0.4, "b": 0.3, "c": 0.3}}, "runtime": {"initial_cash": -1}}',
+     "runtime.initial_cash"),
+    ('{"portfolio": {"name": "x", "target_allocations": {"a": 0.4, "b": 0.3, "c": 0.3}}, "extra": 1}', "extra"),
+])
+def test_load_when_broken_then_one_line_error_naming_field(tmp_path, text, fragment):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_portfolio_file(path)
+    assert fragment in str(info.value) and "\n" not in str(info.value) and "bad.json" in str(info.value)
+
+
+def test_load_when_missing_then_error():
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_portfolio_file(SAMPLE_PORTFOLIO.with_name("nope.json"))
