@@ -9,7 +9,7 @@ import pytest
 from src.engines import create_engine
 from src.errors import DataError
 from src.models.decision_models import PlanStatus
-from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
+from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig
 from src.models.risk_models import RiskStatus
 from src.pipeline import plan_rebalance
 from tests.conftest import GUIDE_TARGETS, guide_config, state_at_weights

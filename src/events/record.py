@@ -11,6 +11,27 @@ from src.models.trading_models import Order, OrderStatus
 FILLED = (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
 
 
+def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
+    """Fields every event takes straight from the plan and the config."""
+    engine = plan.engine_result
+    return dict(
+        event_id=plan.plan_id,
+        timestamp=plan.timestamp,
+        portfolio_name=config.name,
+        method=config.rebalancing_method.value,
+        status=plan.status,
+        trigger=plan.trigger,
+        weights_before=plan.weights_before,
+        engine_targets=engine.weights if engine else {},
+        risk_verdicts=plan.risk.verdicts if plan.risk else [],
+        config=config.model_dump(mode="json"),
+        message=plan.message,
+        cause=cause,
+        engine_notes=engine.notes if engine else [],
+        exclusions=engine.exclusions if engine else [],
+    )
+
+
 def event_from_plan(
     plan: RebalancePlan,
     config: PortfolioConfig,
@@ -32,27 +53,14 @@ def event_from_plan(
     if value_before is None:
         raise ValueError("event_from_plan needs a plan that reached the order builder; use event_without_orders")
     return RebalancingEvent(
-        event_id=plan.plan_id,
-        timestamp=plan.timestamp,
-        portfolio_name=config.name,
-        method=config.rebalancing_method.value,
-        status=plan.status,
-        trigger=plan.trigger,
-        weights_before=plan.weights_before,
-        engine_targets=plan.engine_result.weights if plan.engine_result else {},
+        **_common(plan, config, cause),
         final_targets=plan.risk.weights if plan.risk else {},
-        risk_verdicts=plan.risk.verdicts if plan.risk else [],
         orders=final_orders,
         value_before=value_before,
         value_after=value_after if value_after is not None else order_plan.expected_value_after,
         cash_before=cash_before,
         cash_after=cash_after if cash_after is not None else order_plan.expected_cash_after,
-        config=config.model_dump(mode="json"),
-        message=plan.message,
-        cause=cause,
         execution=execution,
-        engine_notes=plan.engine_result.notes if plan.engine_result else [],
-        exclusions=plan.engine_result.exclusions if plan.engine_result else [],
         skipped_trades=order_plan.skipped,
         fees=sum(o.fee for o in final_orders if o.status in FILLED),
     )
@@ -61,25 +69,5 @@ def event_from_plan(
 def event_without_orders(plan: RebalancePlan, config: PortfolioConfig, *, cause: str, value: float,
                          cash: float) -> RebalancingEvent:
     """The event of a plan that was blocked or whose engine failed: positions held."""
-    return RebalancingEvent(
-        event_id=plan.plan_id,
-        timestamp=plan.timestamp,
-        portfolio_name=config.name,
-        method=config.rebalancing_method.value,
-        status=plan.status,
-        trigger=plan.trigger,
-        weights_before=plan.weights_before,
-        engine_targets=plan.engine_result.weights if plan.engine_result else {},
-        final_targets={},
-        risk_verdicts=plan.risk.verdicts if plan.risk else [],
-        orders=[],
-        value_before=value,
-        value_after=value,
-        cash_before=cash,
-        cash_after=cash,
-        config=config.model_dump(mode="json"),
-        message=plan.message,
-        cause=cause,
-        engine_notes=plan.engine_result.notes if plan.engine_result else [],
-        exclusions=plan.engine_result.exclusions if plan.engine_result else [],
-    )
+    return RebalancingEvent(**_common(plan, config, cause), final_targets={}, orders=[], value_before=value,
+                            value_after=value, cash_before=cash, cash_after=cash)

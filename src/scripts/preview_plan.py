@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
@@ -32,24 +31,11 @@ from src.models.decision_models import PlanStatus, RebalancePlan  # noqa: E402
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig  # noqa: E402
 from src.models.trading_models import PortfolioState  # noqa: E402
 from src.pipeline import plan_rebalance  # noqa: E402
+from src.utils.config_files import parse_allocations  # noqa: E402
 from src.utils.universe import unit_returns  # noqa: E402
 
 STATUS_COLOUR = {PlanStatus.ORDERS: "green", PlanStatus.NO_TRADES: "cyan", PlanStatus.NO_TRIGGER: "cyan",
                  PlanStatus.BLOCKED: "red", PlanStatus.ENGINE_FAILED: "yellow"}
-
-
-def parse_allocations(text: str) -> dict[str, float]:
-    """``"a=0.4,b=0.6"`` -> ``{"a": 0.4, "b": 0.6}``; a malformed part is an error naming it."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        unit, sep, weight = part.partition("=")
-        if not sep or not unit.strip():
-            raise ValueError(f"--allocations part {part!r} is not unit=weight")
-        try:
-            out[unit.strip()] = float(weight)
-        except ValueError as exc:
-            raise ValueError(f"--allocations weight {weight!r} of {unit.strip()!r} is not a number") from exc
-    return out
 
 
 def trading_day(index: pd.DatetimeIndex, day: str, flag: str) -> pd.Timestamp:

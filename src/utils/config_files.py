@@ -54,3 +54,23 @@ def save_portfolio_file(path: Path, portfolio_file: PortfolioFile) -> Path:
     """Write a portfolio file atomically; returns its path."""
     atomic_write_text(Path(path), portfolio_file.model_dump_json(indent=2) + "\n")
     return Path(path)
+
+
+def parse_allocations(text: str) -> dict[str, float]:
+    """``"a=0.4,b=0.6"`` -> ``{"a": 0.4, "b": 0.6}`` (the CLIs' ``--allocations`` flag).
+
+    Raises
+    ------
+    ConfigError
+        Naming the malformed part or the weight that is not a number.
+    """
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        unit, sep, weight = part.partition("=")
+        if not sep or not unit.strip():
+            raise ConfigError(f"--allocations part {part!r} is not unit=weight")
+        try:
+            out[unit.strip()] = float(weight)
+        except ValueError as exc:
+            raise ConfigError(f"--allocations weight {weight!r} of {unit.strip()!r} is not a number") from exc
+    return out

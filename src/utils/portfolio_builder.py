@@ -29,26 +29,12 @@ from termcolor import colored  # noqa: E402
 from src.agents.strategy_registry_agent import StrategyRegistryAgent  # noqa: E402
 from src.errors import ConfigError, RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PARAMS_BY_METHOD, PortfolioConfig, RebalancingMethod, RiskLimits  # noqa: E402
-from src.utils.config_files import PortfolioFile, save_portfolio_file  # noqa: E402
+from src.utils.config_files import PortfolioFile, parse_allocations, save_portfolio_file  # noqa: E402
 from src.utils.market_data import available_symbols  # noqa: E402
 from src.utils.paths import PORTFOLIOS_DIR, slug  # noqa: E402
 from src.utils.universe import resolve_units  # noqa: E402
 
 Ask = Callable[[str], str]
-
-
-def parse_allocations(text: str) -> dict[str, float]:
-    """``"a=0.4,b=0.6"`` -> ``{"a": 0.4, "b": 0.6}``; a malformed part is an error naming it."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        unit, sep, weight = part.partition("=")
-        if not sep or not unit.strip():
-            raise ConfigError(f"--allocations part {part!r} is not unit=weight")
-        try:
-            out[unit.strip()] = float(weight)
-        except ValueError as exc:
-            raise ConfigError(f"--allocations weight {weight!r} of {unit.strip()!r} is not a number") from exc
-    return out
 
 
 def build_file(*, name: str, allocations: dict[str, float], method: str, params: dict, limits: dict,

@@ -17,7 +17,7 @@ from src.models.decision_models import PlanStatus
 from src.models.execution_models import CashFlowEvent, MarketTick, RegistryUpdated, ScheduleTick
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
 from src.models.trading_models import OrderStatus
-from tests.conftest import GUIDE_TARGETS, guide_config
+from tests.conftest import guide_config
 
 
 def test_guide_code_when_run_as_written_then_trades_on_real_data_and_prints_dashboard(tmp_path, monkeypatch, capsys):
@@ -132,7 +132,7 @@ class CrashAfterFirstOrder(PaperBroker):
     """A paper broker whose process 'dies' right after the first fill is saved."""
 
     def submit_order(self, order):
-        report = super().submit_order(order)
+        super().submit_order(order)
         raise SystemExit("simulated crash")
 
 

@@ -11,14 +11,13 @@ from pydantic import ValidationError
 from src.models.portfolio_models import (
     DEFAULT_RISK_LIMITS,
     CalendarParams,
-    PortfolioConfig,
     PortfolioState,
     RebalancingMethod,
     RiskLimits,
     ThresholdParams,
 )
 from src.errors import one_line_error
-from tests.conftest import GUIDE_TARGETS, guide_config
+from tests.conftest import guide_config
 
 
 

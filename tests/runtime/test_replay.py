@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from src.errors import ConfigError
-from src.models.execution_models import RuntimeSettings
 from src.runtime.replay import run_replay
 from src.utils.config_files import PortfolioFile, load_portfolio_file, save_portfolio_file
 from src.utils.paths import slug

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from src.scripts.preview_plan import main, parse_allocations
+from src.scripts.preview_plan import main
+from src.utils.config_files import parse_allocations
 
 ROOT = Path(__file__).resolve().parents[2]
 
