@@ -57,3 +57,14 @@ def test_execute_when_mixed_outcomes_then_each_recorded_and_all_sent():
 
 def test_execute_when_no_orders_then_empty():
     assert PortfolioIntegration(ScriptedBroker({})).execute_portfolio_orders([]) == []
+
+
+def test_default_integration_when_guide_call_then_paper_fills_on_real_prices(tmp_path, monkeypatch):
+    import src.agents.portfolio_integration as integration_module
+
+    monkeypatch.setattr(integration_module, "PORTFOLIO_DIR", tmp_path)
+    buy = Order(client_order_id="g1", unit="KO", side=OrderSide.BUY, quantity=10.0, price=62.0, notional=620.0,
+                fee=0.62, reason="guide example")
+    (done,) = PortfolioIntegration().execute_portfolio_orders([buy])
+    assert done.status == OrderStatus.FILLED and done.filled_quantity == 10.0
+    assert done.average_fill_price > 0 and (tmp_path / "paper_account.json").exists()

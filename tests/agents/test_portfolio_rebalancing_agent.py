@@ -14,9 +14,16 @@ from src.errors import DataError, UnknownUnitError
 from src.market.clock import FixedClock
 from src.market.data import HistoricalMarketData
 from src.models.decision_models import PlanStatus
-from src.models.execution_models import CashFlowEvent, MarketTick, RegistryUpdated, ScheduleTick
+from src.models.execution_models import (
+    CashFlowEvent,
+    ExecutionReport,
+    FillReceived,
+    MarketTick,
+    RegistryUpdated,
+    ScheduleTick,
+)
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
-from src.models.trading_models import OrderStatus
+from src.models.trading_models import OrderSide, OrderStatus
 from tests.conftest import guide_config
 
 
@@ -100,7 +107,14 @@ def test_handle_when_each_event_kind_then_same_pipeline(tmp_path):
     deposit = agent.handle(CashFlowEvent(amount=50_000.0))
     assert deposit.cause == "cash_flow" and deposit.status == PlanStatus.ORDERS  # new cash is drift
     assert agent.handle(ScheduleTick()) is None
+    registry_before = agent.registry
     assert agent.handle(RegistryUpdated(strategy_id="ml_strategy")) is None
+    assert agent.registry is not registry_before  # re-read from disk
+    fill = ExecutionReport(client_order_id="external-1", unit="KO", side=OrderSide.BUY, status=OrderStatus.FILLED,
+                           requested_quantity=1.0, filled_quantity=1.0, average_price=50.0,
+                           timestamp=datetime(2022, 1, 3))
+    assert agent.handle(FillReceived(report=fill)) is None
+    assert agent.state.last_check_at == datetime(2022, 1, 3)
 
 
 def test_metrics_when_deposit_then_flow_not_counted_as_return(tmp_path):
