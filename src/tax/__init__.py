@@ -1,0 +1,1 @@
+"""US tax rules for rebalancing: lots, wash sales across a household, harvesting, tax impact."""
