@@ -16,14 +16,14 @@ it was taken or skipped.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal, Optional
 
 from pydantic import Field
 
 from src.models.base import StrictModel
 from src.models.trading_models import FeeModel
-from src.tax.ledger import EPS, TaxLedger
+from src.tax.ledger import TaxLedger
 from src.tax.lots import holding_term
 from src.tax.models import LotMethod, Realization, TaxLot
 
@@ -65,22 +65,6 @@ class HarvestResult(StrictModel):
     swap: OpenSwap = Field(description="The swap to undo after the window.")
 
 
-def _washing_purchase(ledger: TaxLedger, symbol: str, keep_out: set[str], day: date) -> Optional[TaxLot]:
-    start = day - timedelta(days=ledger.settings.wash_sale_window)
-    identical = ledger.settings.identical_to(symbol)
-    for lot in ledger.lots():
-        if lot.symbol in identical and lot.lot_id not in keep_out and start <= lot.acquired <= day:
-            return lot
-    return None
-
-
-def _washable_loss(ledger: TaxLedger, symbol: str, day: date) -> Optional[Realization]:
-    start = day - timedelta(days=ledger.settings.wash_sale_window)
-    identical = ledger.settings.identical_to(symbol)
-    return next((r for r in ledger.state.realizations if r.taxable and r.symbol in identical
-                 and r.unmatched_units > EPS and start <= r.sale_date <= day), None)
-
-
 def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_model: FeeModel) -> list[HarvestCandidate]:
     """Every taxable position with a loss, with the decision to harvest it or not."""
     s = ledger.settings
@@ -107,7 +91,8 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
             substitute = s.substitutes.get(symbol)
             position_value = sum(lot.units for lot in lots) * price
             reason = None
-            washer = _washing_purchase(ledger, symbol, {lot.lot_id for lot in losing}, day)
+            washers = ledger.recent_acquisitions(symbol, day, exclude={lot.lot_id for lot in losing})
+            washer = washers[0] if washers else None
             if substitute is None:
                 reason = "no substitute declared"
             elif substitute not in prices:
@@ -115,7 +100,7 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
             elif washer is not None:
                 reason = (f"purchase of {washer.units:g} {washer.symbol} on {washer.acquired} in {washer.account_id} "
                           f"would wash the loss")
-            elif (sub_loss := _washable_loss(ledger, substitute, day)) is not None:
+            elif (sub_loss := ledger.washable_loss(substitute, day)) is not None:
                 reason = f"buying {substitute} would wash the loss on {sub_loss.symbol} sold {sub_loss.sale_date}"
             elif st + lt < s.min_harvest_loss_fraction * position_value:
                 reason = f"loss {st + lt:.2f} is below {s.min_harvest_loss_fraction:.0%} of the position"

@@ -72,6 +72,22 @@ class TaxLedger:
         """Units of ``symbol`` held in ``account_id``."""
         return sum(lot.units for lot in self.lots(account_id, symbol))
 
+    def recent_acquisitions(self, symbol: str, day: date, exclude: set[str] = frozenset()) -> list[TaxLot]:
+        """Open lots of ``symbol`` or an identical symbol, in any account, acquired in the window
+        up to ``day`` (excluding ``exclude`` lot ids): the units that would wash a loss sale."""
+        start = day - timedelta(days=self.settings.wash_sale_window)
+        identical = self.settings.identical_to(symbol)
+        return [lot for lot in sorted(self.state.lots, key=lambda x: (x.acquired, x.lot_id))
+                if lot.symbol in identical and start <= lot.acquired <= day and lot.lot_id not in exclude]
+
+    def washable_loss(self, symbol: str, day: date) -> Optional[Realization]:
+        """A taxable loss sale of ``symbol`` (or an identical symbol) in the window up to ``day``
+        not yet fully matched: buying ``symbol`` on ``day`` would wash it."""
+        start = day - timedelta(days=self.settings.wash_sale_window)
+        identical = self.settings.identical_to(symbol)
+        return next((r for r in self.state.realizations if r.taxable and r.symbol in identical
+                     and r.unmatched_units > EPS and start <= r.sale_date <= day), None)
+
     def account(self, account_id: str) -> Account:
         """The account, or a ``ConfigError`` naming the unknown id."""
         if account_id not in self.state.accounts:
@@ -191,11 +207,7 @@ class TaxLedger:
             self.state.realizations.append(real)
             out.append(real)
         self.state.last_trade_date = trade_date
-        window_start = trade_date - timedelta(days=self.settings.wash_sale_window)
-        identical = self.settings.identical_to(symbol)
-        candidates = [lot.lot_id for lot in sorted(self.state.lots, key=lambda x: (x.acquired, x.lot_id))
-                      if lot.symbol in identical and lot.lot_id not in sold_ids
-                      and window_start <= lot.acquired <= trade_date]
+        candidates = [lot.lot_id for lot in self.recent_acquisitions(symbol, trade_date, exclude=sold_ids)]
         for real in out:
             for lot_id in list(candidates):
                 sale = self._realization(real.sale_id, real.lot_id)
