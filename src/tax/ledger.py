@@ -199,6 +199,7 @@ class TaxLedger:
             proceeds = take * price - fee * take / units
             real = Realization(sale_id=sale_id, lot_id=lot.lot_id, account_id=account_id, symbol=symbol, units=take,
                                sale_date=trade_date, proceeds=max(proceeds, 0.0), basis=basis,
+                               cost=lot.cost_per_unit * take,
                                holding_start=lot.holding_start, term=holding_term(lot.holding_start, trade_date),
                                taxable=account.account_type.taxable)
             if real.taxable and real.gain < 0:

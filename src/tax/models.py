@@ -91,6 +91,7 @@ class Realization(StrictModel):
     sale_date: date = Field(description="Trade date.")
     proceeds: float = Field(ge=0.0, description="Net proceeds.")
     basis: float = Field(ge=0.0, description="Adjusted basis of the units sold.")
+    cost: float = Field(ge=0.0, description="What the units sold cost (basis before wash-sale additions).")
     holding_start: date = Field(description="Holding period start of the units sold.")
     term: Term = Field(description="short: held one year or less; long: more than one year.")
     taxable: bool = Field(description="False in tax-deferred accounts (no tax either way).")
