@@ -17,7 +17,7 @@ it was taken or skipped.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
 
 from pydantic import Field
 
@@ -65,8 +65,13 @@ class HarvestResult(StrictModel):
     swap: OpenSwap = Field(description="The swap to undo after the window.")
 
 
-def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_model: FeeModel) -> list[HarvestCandidate]:
-    """Every taxable position with a loss, with the decision to harvest it or not."""
+def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_model: FeeModel,
+                 exclude_lots: frozenset[str] = frozenset()) -> list[HarvestCandidate]:
+    """Every taxable position with a loss, with the decision to harvest it or not.
+
+    ``exclude_lots`` are never harvested (e.g. substitute lots of an open swap, which are
+    waiting to be swapped back).
+    """
     s = ledger.settings
     out = []
     for account in ledger.state.accounts.values():
@@ -77,7 +82,7 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
                 continue
             price = prices[symbol]
             lots = ledger.lots(account.account_id, symbol)
-            losing = [lot for lot in lots if lot.basis_per_unit > price]
+            losing = [lot for lot in lots if lot.basis_per_unit > price and lot.lot_id not in exclude_lots]
             if not losing:
                 continue
             units = sum(lot.units for lot in losing)
@@ -92,7 +97,7 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
             position_value = sum(lot.units for lot in lots) * price
             reason = None
             washers = ledger.recent_acquisitions(symbol, day, exclude={lot.lot_id for lot in losing})
-            washer = washers[0] if washers else None
+            washer = washers[0] if washers and s.apply_wash_sale_rule else None
             if substitute is None:
                 reason = "no substitute declared"
             elif substitute not in prices:
@@ -100,7 +105,7 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
             elif washer is not None:
                 reason = (f"purchase of {washer.units:g} {washer.symbol} on {washer.acquired} in {washer.account_id} "
                           f"would wash the loss")
-            elif (sub_loss := ledger.washable_loss(substitute, day)) is not None:
+            elif s.apply_wash_sale_rule and (sub_loss := ledger.washable_loss(substitute, day)) is not None:
                 reason = f"buying {substitute} would wash the loss on {sub_loss.symbol} sold {sub_loss.sale_date}"
             elif st + lt < s.min_harvest_loss_fraction * position_value:
                 reason = f"loss {st + lt:.2f} is below {s.min_harvest_loss_fraction:.0%} of the position"
@@ -134,23 +139,27 @@ def execute_harvest(ledger: TaxLedger, candidate: HarvestCandidate, prices: dict
 
 
 def swap_back(ledger: TaxLedger, swap: OpenSwap, prices: dict[str, float], day: date,
-              fee_model: FeeModel) -> Optional[str]:
+              fee_model: FeeModel, allow_short_term_gain: bool = False) -> Optional[str]:
     """Sell the substitute and buy the original back once the window has passed.
 
     Returns None when done, else why not (window not over, or it would realize a short-term
-    gain on the substitute). The original bought back cannot wash the harvested loss: the
-    window has passed.
+    gain on the substitute and ``allow_short_term_gain`` is false). The original bought back
+    cannot wash the harvested loss: the window has passed.
     """
     if (day - swap.harvested_on).days <= ledger.settings.wash_sale_window:
         return "wash-sale window not over"
-    open_ids = {lot.lot_id for lot in ledger.lots(swap.account_id, swap.substitute)}
-    lot_ids = [i for i in open_ids if any(i.startswith(s) for s in swap.substitute_lot_ids)]
-    if not lot_ids:
+    lots = [lot for lot in ledger.descendants(swap.substitute_lot_ids)
+            if lot.account_id == swap.account_id and lot.symbol == swap.substitute]
+    if not lots:
         return "substitute no longer held"
-    lots = [lot for lot in ledger.lots(swap.account_id, swap.substitute) if lot.lot_id in lot_ids]
     price = prices[swap.substitute]
     gain = sum(lot.units * price - lot.adjusted_basis for lot in lots)
-    if gain > 0 and any(holding_term(lot.holding_start, day) == "short" for lot in lots):
+    if gain < 0:
+        washers = ledger.recent_acquisitions(swap.substitute, day, exclude={lot.lot_id for lot in lots})
+        if washers:
+            return (f"selling {swap.substitute} at a loss now would be a wash sale "
+                    f"({washers[0].symbol} bought {washers[0].acquired} in {washers[0].account_id})")
+    if gain > 0 and not allow_short_term_gain and any(holding_term(lot.holding_start, day) == "short" for lot in lots):
         return f"would realize a short-term gain of {gain:.2f} on {swap.substitute}"
     units = sum(lot.units for lot in lots)
     sold = ledger.sell(account_id=swap.account_id, symbol=swap.substitute, units=units, price=price, trade_date=day,
@@ -161,3 +170,24 @@ def swap_back(ledger: TaxLedger, swap: OpenSwap, prices: dict[str, float], day: 
     ledger.buy(account_id=swap.account_id, symbol=swap.original, units=notional / prices[swap.original],
                price=prices[swap.original], trade_date=day, fee=fee_model.fee(notional))
     return None
+
+
+def harvest_all(ledger: TaxLedger, prices: dict[str, float], day: date, fee_model: FeeModel, *,
+                exclude_lots: frozenset[str] = frozenset(),
+                refresh_substitutes: Optional[Callable[[TaxLedger, date], dict[str, str]]] = None,
+                ) -> tuple[list[HarvestResult], list[HarvestCandidate]]:
+    """Harvest one candidate at a time, rescanning after each, so the plan is checked against
+    itself: a substitute bought by one harvest never washes a loss taken by another.
+
+    Returns the harvests made and the final scan (the candidates skipped, with reasons).
+    """
+    done: list[HarvestResult] = []
+    while True:
+        if refresh_substitutes is not None:
+            ledger.settings = ledger.settings.model_copy(update={"substitutes": refresh_substitutes(ledger, day)})
+        excluded = exclude_lots | {lot.lot_id for r in done for lot in ledger.descendants(r.swap.substitute_lot_ids)}
+        scan = scan_harvest(ledger, prices, day, fee_model, exclude_lots=frozenset(excluded))
+        todo = [c for c in scan if c.action == "harvest"]
+        if not todo:
+            return done, scan
+        done.append(execute_harvest(ledger, todo[0], prices, day, fee_model))

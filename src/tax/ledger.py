@@ -72,6 +72,11 @@ class TaxLedger:
         """Units of ``symbol`` held in ``account_id``."""
         return sum(lot.units for lot in self.lots(account_id, symbol))
 
+    def descendants(self, lot_ids: list[str]) -> list[TaxLot]:
+        """Open lots that are ``lot_ids`` or were split off them (wash-sale matching splits lots)."""
+        return [lot for lot in self.state.lots
+                if any(lot.lot_id == i or lot.lot_id.startswith(i + ".") for i in lot_ids)]
+
     def recent_acquisitions(self, symbol: str, day: date, exclude: set[str] = frozenset()) -> list[TaxLot]:
         """Open lots of ``symbol`` or an identical symbol, in any account, acquired in the window
         up to ``day`` (excluding ``exclude`` lot ids): the units that would wash a loss sale."""
@@ -202,7 +207,7 @@ class TaxLedger:
                                cost=lot.cost_per_unit * take,
                                holding_start=lot.holding_start, term=holding_term(lot.holding_start, trade_date),
                                taxable=account.account_type.taxable)
-            if real.taxable and real.gain < 0:
+            if real.taxable and real.gain < 0 and self.settings.apply_wash_sale_rule:
                 real = real.model_copy(update={"unmatched_units": take})
             self._reduce(lot, take)
             self.state.realizations.append(real)
@@ -254,7 +259,7 @@ class TaxLedger:
         taxable_replacement = self.account(lot.account_id).account_type.taxable
         tacked = sale.sale_date - sale.holding_start
         matched = lot.model_copy(update={
-            "lot_id": f"{lot.lot_id}.w{sale.sale_id}", "units": m, "original_units": m, "replacement_units": m,
+            "lot_id": f"{lot.lot_id}.w{self._new_id('')}", "units": m, "original_units": m, "replacement_units": m,
             "adjusted_basis": lot.basis_per_unit * m + (disallowed if taxable_replacement else 0.0),
             "holding_start": lot.holding_start - tacked if taxable_replacement else lot.holding_start,
         })

@@ -125,6 +125,9 @@ class TaxSettings(StrictModel):
     long_term_rate: float = Field(0.15, ge=0.0, le=1.0, description="Rate on long-term gains.")
     filing_status: FilingStatus = Field(FilingStatus.SINGLE, description="Sets the $3,000 / $1,500 loss limit.")
     wash_sale_window: int = Field(30, ge=0, le=366, description="Days before and after a loss sale.")
+    apply_wash_sale_rule: bool = Field(
+        True, description="Switch the wash-sale rule off only for counterfactual studies (the law applies it)."
+    )
     lot_method: LotMethod = Field(LotMethod.MIN_TAX, description="Default lot choice in taxable accounts.")
     identical: list[list[str]] = Field(
         default_factory=list, description="Groups of symbols the user declares substantially identical."

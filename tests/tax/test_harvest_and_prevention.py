@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from src.models.trading_models import FeeModel, OrderSide
-from src.tax.harvest import execute_harvest, scan_harvest, swap_back
+from src.tax.harvest import execute_harvest, harvest_all, scan_harvest, swap_back
 from src.tax.ledger import TaxLedger
 from src.tax.models import Account, TaxSettings
 from src.tax.prevention import PlannedTrade, apply_gain_budget, check_plan, route_sell
@@ -122,3 +122,14 @@ def test_gain_budget_when_plan_exceeds_then_gain_sells_scaled():
     sell = PlannedTrade(account_id="tax", symbol="XOM", side=OrderSide.SELL, units=50, price=120.0)  # gain 1000
     (d,) = apply_gain_budget(lg, [sell], D(2022, 6, 1))
     assert d.action == "reduce" and d.trade.units == pytest.approx(25.0) and "budget 500.00" in d.reason
+
+
+def test_harvest_all_when_two_losers_substitute_each_other_then_second_not_washed():
+    lg = ledger(substitutes={"XOM": "CVX", "CVX": "XOM"})
+    lg.buy(account_id="tax", symbol="XOM", units=100, price=100.0, trade_date=D(2022, 1, 3))
+    lg.buy(account_id="tax", symbol="CVX", units=100, price=100.0, trade_date=D(2022, 1, 3))
+    results, final = harvest_all(lg, {"XOM": 80.0, "CVX": 70.0}, D(2022, 3, 1), FEES)
+    assert [r.candidate.symbol for r in results] == ["CVX"]  # XOM would now have to be bought back into CVX's loss
+    (xom,) = [c for c in final if c.symbol == "XOM"]
+    assert xom.action == "skip" and "would wash" in xom.reason
+    assert all(r.disallowed_loss == 0 for r in lg.state.realizations)
