@@ -23,7 +23,7 @@ from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
 from src.brokers.paper import PaperBroker
 from src.engines import create_engine
-from src.events.record import FILLED, event_from_plan, event_without_orders
+from src.events.record import FILLED, event_from_plan, event_without_orders, harvest_event
 from src.events.store import EventStore
 from src.market.clock import Clock, FixedClock
 from src.market.data import HistoricalMarketData, MarketData, latest_trading_day
@@ -36,7 +36,8 @@ from src.models.execution_models import (
     ValuePoint,
 )
 from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
-from src.pipeline import plan_rebalance
+from src.pipeline import make_plan_id, plan_rebalance
+from src.tax.overlay import make_tax_overlay
 from src.utils.atomic_io import remove_stale_temp_files
 from src.utils.paths import PORTFOLIO_DIR, slug
 from src.utils.portfolio_metrics import PortfolioMetrics, portfolio_metrics
@@ -87,6 +88,7 @@ class PortfolioRebalancingAgent:
         self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
         self.state = self.state_store.load()
         self.engine = create_engine(config)
+        self.tax = make_tax_overlay(config, self.settings, self.data_dir)
         self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
         self._pending_flow = 0.0
         self._recover()
@@ -146,10 +148,10 @@ class PortfolioRebalancingAgent:
 
     # --- the cycle ----------------------------------------------------------------------
 
-    def _portfolio_state(self) -> PortfolioState:
+    def _portfolio_state(self, extra_units: tuple[str, ...] = ()) -> PortfolioState:
         now = self.clock.now()
         account = self.broker.get_account()
-        units = list(dict.fromkeys([*self.config.units, *account.positions]))
+        units = list(dict.fromkeys([*self.config.units, *account.positions, *extra_units]))
         return PortfolioState(timestamp=now, cash=account.cash, holdings=account.positions,
                               prices=self.market.prices_at(now, units),
                               last_rebalance_at=self.state.last_rebalance_at, last_check_at=self.state.last_check_at,
@@ -157,7 +159,8 @@ class PortfolioRebalancingAgent:
 
     def _plan(self, state: PortfolioState) -> RebalancePlan:
         returns = self.market.returns_until(state.timestamp, self.config.units)
-        return plan_rebalance(self.config, self.engine, state, returns,
+        view = self.tax.view(state) if self.tax else state  # harvest substitutes count as their originals
+        return plan_rebalance(self.config, self.engine, view, returns,
                               cash_reserve_bps=self.broker.slippage_reserve_bps)
 
     def _cycle(self, cause: str) -> Optional[RebalancingEvent]:
@@ -165,7 +168,13 @@ class PortfolioRebalancingAgent:
         plan = self._plan(state)
         event = None
         if plan.status == PlanStatus.ORDERS:
-            pending = event_from_plan(plan, self.config, cause=cause, execution="pending")
+            orders, tax = plan.orders, None
+            if self.tax:
+                orders, decisions = self.tax.route(orders, state)
+                tax = self.tax.report(state.timestamp.date(), {"wash_sale_checks": [d.model_dump(mode="json")
+                                                                                   for d in decisions]})
+            pending = event_from_plan(plan, self.config, cause=cause, execution="pending", orders=orders)
+            pending = pending.model_copy(update={"tax": tax})
             self.events.save(pending)  # journal first: a crash from here on is recovered
             event = self._complete(pending)
         elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
@@ -174,22 +183,44 @@ class PortfolioRebalancingAgent:
             self.rebalancing_history.append(event)
         if plan.trigger.fired:
             self.state.last_trigger_at = state.timestamp
+        if self.tax and self.settings.tax_loss_harvest:
+            event = self._harvest(cause) or event
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
         self._finish_cycle(state.timestamp)
         return event
 
-    def _complete(self, pending: RebalancingEvent) -> RebalancingEvent:
+    def _complete(self, pending: RebalancingEvent, tax_extra: Optional[dict] = None) -> RebalancingEvent:
         orders = self.integration.execute_portfolio_orders(pending.orders)
+        tax = pending.tax
+        if self.tax:
+            self.tax.record(orders, pending.timestamp.date())
+            keep = {k: v for k, v in (pending.tax or {}).items() if k in ("wash_sale_checks", "harvest_candidates")}
+            tax = self.tax.report(pending.timestamp.date(), {**keep, **(tax_extra or {})})
         after = self._portfolio_state()
         done = pending.model_copy(update={
             "orders": orders, "execution": "complete", "value_after": after.total_value(), "cash_after": after.cash,
-            "fees": sum(o.fee for o in orders if o.status in FILLED),
+            "fees": sum(o.fee for o in orders if o.status in FILLED), "tax": tax,
         })
         self.events.save(done)
         if any(o.status in FILLED for o in orders):
             self.state.last_rebalance_at = pending.timestamp
         self.rebalancing_history = [e for e in self.rebalancing_history if e.event_id != done.event_id] + [done]
         return done
+
+    def _harvest(self, cause: str) -> Optional[RebalancingEvent]:
+        state = self._portfolio_state(extra_units=tuple(self.tax.settings.substitutes.values()))
+        plan_id = make_plan_id(f"{self.config.name}|harvest", state)
+        reserve = self.broker.slippage_reserve_bps
+        orders = self.tax.swap_back_orders(state, self.config.fee_model, plan_id, reserve)
+        harvests, report = self.tax.harvest_orders(state, self.config.fee_model, plan_id, reserve)
+        if not orders + harvests:
+            return None
+        pending = harvest_event(event_id=plan_id, timestamp=state.timestamp, config=self.config,
+                                orders=orders + harvests, value=state.total_value(), cash=state.cash,
+                                weights=state.weights(list(state.prices)), cause=cause,
+                                tax=self.tax.report(state.timestamp.date(), report))
+        self.events.save(pending)
+        return self._complete(pending, tax_extra=report)
 
     def _finish_cycle(self, moment: datetime) -> None:
         after = self._portfolio_state()

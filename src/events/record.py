@@ -71,3 +71,19 @@ def event_without_orders(plan: RebalancePlan, config: PortfolioConfig, *, cause:
     """The event of a plan that was blocked or whose engine failed: positions held."""
     return RebalancingEvent(**_common(plan, config, cause), final_targets={}, orders=[], value_before=value,
                             value_after=value, cash_before=cash, cash_after=cash)
+
+
+def harvest_event(*, event_id: str, timestamp, config: PortfolioConfig, orders: list[Order], value: float,
+                  cash: float, weights: dict[str, float], tax: dict, cause: str) -> RebalancingEvent:
+    """A pending event for a tax-loss harvest (and any swap-backs due), before execution."""
+    from src.models.decision_models import PlanStatus, TriggerDecision
+
+    return RebalancingEvent(
+        event_id=event_id, timestamp=timestamp, portfolio_name=config.name, method=config.rebalancing_method.value,
+        status=PlanStatus.HARVEST,
+        trigger=TriggerDecision(fired=True, trigger="tax_loss_harvest",
+                                reason=f"{sum(o.side.value == 'sell' for o in orders)} harvest or swap-back sale(s)"),
+        weights_before=weights, engine_targets={}, final_targets={}, risk_verdicts=[], orders=orders,
+        value_before=value, value_after=value, cash_before=cash, cash_after=cash,
+        config=config.model_dump(mode="json"), message=f"tax-loss harvest: {len(orders)} order(s)", cause=cause,
+        execution="pending", tax=tax)

@@ -52,6 +52,7 @@ class PlanStatus(str, Enum):
     NO_TRADES = "no_trades"
     ORDERS = "orders"
     ENGINE_FAILED = "engine_failed"
+    HARVEST = "harvest"
 
 
 class RebalancePlan(StrictModel):
@@ -101,3 +102,7 @@ class RebalancingEvent(StrictModel):
     exclusions: list[Exclusion] = Field(default_factory=list, description="Units the engine left out.")
     skipped_trades: list[SkippedTrade] = Field(default_factory=list, description="Trades not made, and why.")
     fees: float = Field(0.0, ge=0.0, description="Fees actually charged.")
+    tax: Optional[dict[str, Any]] = Field(
+        None, description="Tax report: harvest candidates, lots realized, disallowed losses, substitutes, "
+        "wash-sale decisions on the plan, and the year's tax impact (see src/tax/overlay.py)."
+    )

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from src.models.base import StrictModel
 from src.models.trading_models import OrderSide, OrderStatus
+from src.tax.models import TaxSettings
 
 
 class ExecutionReport(StrictModel):
@@ -80,6 +81,14 @@ class RuntimeSettings(StrictModel):
     interval_minutes: float = Field(60.0, gt=0.0, description="Main loop: minutes between cycles.")
     replay_start: date = Field(date(2015, 1, 2), description="First trading day of a replay.")
     replay_end: Optional[date] = Field(None, description="Last day of a replay (None = end of the data).")
+    tax_loss_harvest: bool = Field(False, description="Run tax-loss harvesting in every cycle.")
+    account_type: Literal["taxable", "traditional_ira", "roth_ira", "401k"] = Field(
+        "taxable", description="Tax treatment of the paper account."
+    )
+    tax: Optional[TaxSettings] = Field(
+        None, description="TaxSettings (rates, lot method, substitutes, identical symbols, budget); setting it "
+        "turns on lot tracking and wash-sale checks even without harvesting."
+    )
 
 
 class MarketTick(StrictModel):

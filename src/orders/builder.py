@@ -127,7 +127,8 @@ def build_orders(
                            side=OrderSide.SELL, quantity=qty, price=price, notional=notional, fee=fee,
                            reason=reason(unit, "exit: not a target" if unit not in targets else "")))
         holdings[unit] = held - qty
-        cash += notional - fee
+        # A sell may fill cash_reserve_bps worse too: count only what it surely brings in.
+        cash += notional * (1.0 - cash_reserve_bps / 10_000.0) - fee
 
     buys = {u: d for u, d in wanted.items() if d > 0}
     # A fill at a price cash_reserve_bps worse is charged its fee on that worse notional, hence
