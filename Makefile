@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run plan demo builder test registry bench clean
+.PHONY: run plan demo builder tlh test registry bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ run: $(BIN)/.installed  ## the main job: replay real history in paper mode on th
 
 demo: $(BIN)/.installed  ## the four methods side by side on the same history
 	$(BIN)/python src/scripts/demo_portfolio_rebalancing.py
+
+tlh: $(BIN)/.installed  ## tax-loss-harvesting backtest beside the published figures
+	$(BIN)/python src/scripts/tlh_backtest.py
 
 builder: $(BIN)/.installed  ## build a portfolio file interactively
 	$(BIN)/python src/utils/portfolio_builder.py

@@ -38,3 +38,21 @@ def test_load_when_broken_then_one_line_error_naming_field(tmp_path, text, fragm
 def test_load_when_missing_then_error():
     with pytest.raises(ConfigError, match="does not exist"):
         load_portfolio_file(SAMPLE_PORTFOLIO.with_name("nope.json"))
+
+
+def test_load_when_runtime_has_tax_settings_then_typed(tmp_path):
+    path = tmp_path / "taxed.json"
+    path.write_text('{"portfolio": {"name": "x", "target_allocations": {"KO": 0.4, "PEP": 0.3, "JNJ": 0.3}}, '
+                    '"runtime": {"tax_loss_harvest": true, "account_type": "taxable", "tax": {"short_term_rate": 0.35, '
+                    '"long_term_rate": 0.15, "lot_method": "min_tax", "substitutes": {"KO": "PG", "PEP": "WMT"}, '
+                    '"identical": [["SPY", "IVV"]], "annual_gain_budget": 10000}}}')
+    loaded = load_portfolio_file(path)
+    assert loaded.runtime.tax.substitutes == {"KO": "PG", "PEP": "WMT"} and loaded.runtime.tax_loss_harvest
+
+
+def test_load_when_substitute_is_identical_then_error_names_it(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"portfolio": {"name": "x", "target_allocations": {"KO": 0.4, "PEP": 0.3, "JNJ": 0.3}}, '
+                    '"runtime": {"tax": {"identical": [["SPY", "IVV"]], "substitutes": {"SPY": "IVV"}}}}')
+    with pytest.raises(ConfigError, match=r"substitutes\['SPY'\]='IVV' is substantially identical"):
+        load_portfolio_file(path)
