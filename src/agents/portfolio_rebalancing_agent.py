@@ -117,6 +117,20 @@ class PortfolioRebalancingAgent:
         """Plan as ``check_and_rebalance`` would, without sending orders or writing anything."""
         return self._plan(self._portfolio_state())
 
+    def preview_tax(self) -> Optional[dict]:
+        """Dry run with taxes: the plan's orders after wash-sale checks and its tax impact
+        (plan alone and year to date); None without tax tracking. Writes nothing."""
+        if not self.tax:
+            return None
+        state = self._portfolio_state()
+        plan = self._plan(state)
+        saved = self.tax.book.model_copy(deep=True)  # routing notes lot choices; a preview keeps none
+        orders, decisions = self.tax.route(plan.orders, state)
+        impact = self.tax.plan_impact(orders, state)
+        self.tax.book = saved
+        return {"orders": [o.model_dump(mode="json") for o in orders],
+                "wash_sale_checks": [d.model_dump(mode="json") for d in decisions], "impact": impact}
+
     def positions(self) -> list[StrategyPosition]:
         """Every configured or held unit: quantity, value, weight, target and drift."""
         state = self._portfolio_state()
@@ -171,8 +185,9 @@ class PortfolioRebalancingAgent:
             orders, tax = plan.orders, None
             if self.tax:
                 orders, decisions = self.tax.route(orders, state)
-                tax = self.tax.report(state.timestamp.date(), {"wash_sale_checks": [d.model_dump(mode="json")
-                                                                                   for d in decisions]})
+                tax = self.tax.report(state.timestamp.date(), {
+                    "wash_sale_checks": [d.model_dump(mode="json") for d in decisions],
+                    "plan_impact": self.tax.plan_impact(orders, state)})
             pending = event_from_plan(plan, self.config, cause=cause, execution="pending", orders=orders)
             pending = pending.model_copy(update={"tax": tax})
             self.events.save(pending)  # journal first: a crash from here on is recovered
@@ -194,7 +209,8 @@ class PortfolioRebalancingAgent:
         tax = pending.tax
         if self.tax:
             self.tax.record(orders, pending.timestamp.date())
-            keep = {k: v for k, v in (pending.tax or {}).items() if k in ("wash_sale_checks", "harvest_candidates")}
+            keep = {k: v for k, v in (pending.tax or {}).items()
+                    if k in ("wash_sale_checks", "harvest_candidates", "plan_impact")}
             tax = self.tax.report(pending.timestamp.date(), {**keep, **(tax_extra or {})})
         after = self._portfolio_state()
         done = pending.model_copy(update={

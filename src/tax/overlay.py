@@ -216,6 +216,8 @@ class TaxOverlay:
         """Orders that undo swaps whose window has passed (never a washed loss, never a short-term gain)."""
         day = state.timestamp.date()
         orders = []
+        if not self.settings.swap_back:
+            return orders
         for swap in self.book.swaps:
             if (day - swap.harvested_on).days <= self.settings.wash_sale_window or swap.original not in state.prices:
                 continue
@@ -240,6 +242,28 @@ class TaxOverlay:
                         fee=fee_model.fee(cash), reason=f"swap back into {swap.original} after the wash-sale window")
             orders += [sell, buy]
         return orders
+
+    def plan_impact(self, orders: list[Order], state: PortfolioState) -> dict[str, Any]:
+        """Tax impact of ``orders`` (after routing and checks) if they filled at their prices:
+        the plan alone and the year to date with it. Simulated on a copy; nothing changes."""
+        day = state.timestamp.date()
+        trial = TaxLedger(list(self.ledger.state.accounts.values()), self.settings,
+                          state=self.ledger.state.model_copy(deep=True))
+        start = len(trial.state.realizations)
+        for order in orders:
+            if order.side == OrderSide.SELL:
+                held = trial.units(ACCOUNT, order.unit)
+                lot_ids = self.book.lot_plan.get(order.client_order_id)
+                trial.sell(account_id=ACCOUNT, symbol=order.unit, units=min(order.quantity, held), price=order.price,
+                           trade_date=day, fee=order.fee, lot_ids=lot_ids,
+                           method=LotMethod.SPECIFIC if lot_ids else None)
+            else:
+                trial.buy(account_id=ACCOUNT, symbol=order.unit, units=order.quantity, price=order.price,
+                          trade_date=day, fee=order.fee)
+        plan = trial.state.realizations[start:]
+        year = [r for r in trial.state.realizations if r.sale_date.year == day.year]
+        return {"plan": tax_impact(plan, self.settings).model_dump(mode="json"),
+                "year_to_date_with_plan": tax_impact(year, self.settings).model_dump(mode="json")}
 
     def report(self, day: date, extra: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         """The tax section of an event: the year's impact, open swaps, and ``extra``."""

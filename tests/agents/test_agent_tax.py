@@ -72,3 +72,45 @@ def test_restart_when_tax_file_exists_then_ledger_and_swaps_reloaded(covid_repla
     again = PortfolioRebalancingAgent(agent.config, settings=agent.settings, clock=agent.clock,
                                       market_data=agent.market, data_dir=folder)
     assert again.tax.ledger.state == agent.tax.ledger.state and again.tax.book.swaps == agent.tax.book.swaps
+
+
+def test_preview_tax_when_plan_sells_at_gain_then_impact_without_changing_anything(tmp_path):
+    from datetime import datetime
+
+    from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+    from src.market.clock import FixedClock
+
+    config = PortfolioConfig(name="Taxed", target_allocations={"KO": 0.35, "PEP": 0.35, "JNJ": 0.30},
+                             rebalancing_params={"min_drift": 0.02}, risk_limits=LOOSE)
+    agent = PortfolioRebalancingAgent(config, settings=RuntimeSettings(tax=TaxSettings()),
+                                      clock=FixedClock(datetime(2019, 1, 2)), data_dir=tmp_path)
+    agent.check_and_rebalance()
+    agent.clock.set(datetime(2021, 12, 31))
+    before = agent.tax.book.model_copy(deep=True)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    preview = agent.preview_tax()
+    (sell,) = [o for o in preview["orders"] if o["side"] == "sell"]
+    (lot,) = agent.tax.ledger.lots("paper", sell["unit"])
+    expected_gain = sell["quantity"] * sell["price"] - sell["fee"] - lot.basis_per_unit * sell["quantity"]
+    plan = preview["impact"]["plan"]
+    assert plan["long_term_gains"] == pytest.approx(expected_gain) and plan["short_term_gains"] == 0
+    assert plan["estimated_tax"] == pytest.approx(expected_gain * 0.15)
+    assert agent.tax.book == before and sorted(p.name for p in tmp_path.iterdir()) == files
+
+
+def test_swap_back_when_switched_off_then_substitute_kept(tmp_path):
+    from src.models.trading_models import FeeModel
+    from src.tax.models import AccountType
+    from src.tax.overlay import TaxOverlay
+
+    ov = TaxOverlay(path=tmp_path / "t.json", settings=TaxSettings(swap_back=False), account_type=AccountType.TAXABLE,
+                    household="h")
+    from datetime import datetime as dt
+
+    from src.models.trading_models import PortfolioState
+    from src.tax.harvest import OpenSwap
+
+    ov.book.swaps.append(OpenSwap(account_id="paper", original="XOM", substitute="CVX", substitute_lot_ids=[],
+                                  harvested_on=date(2022, 1, 3)))
+    state = PortfolioState(timestamp=dt(2022, 6, 1), cash=0.0, prices={"XOM": 1.0, "CVX": 1.0})
+    assert ov.swap_back_orders(state, FeeModel(), "p") == []
