@@ -6,7 +6,7 @@ from pathlib import Path
 
 from src.errors import DataError
 from src.models.execution_models import AgentState
-from src.utils.atomic_io import atomic_write_text
+from src.utils.atomic_io import atomic_write_text, read_model
 
 
 class AgentStateStore:
@@ -20,10 +20,7 @@ class AgentStateStore:
         """The saved state, or a fresh one if none exists; a broken file is an error."""
         if not self.path.exists():
             return AgentState(portfolio_name=self.portfolio_name)
-        try:
-            state = AgentState.model_validate_json(self.path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise DataError(f"agent state file {self.path} is not valid: {exc}") from exc
+        state = read_model(self.path, AgentState, f"agent state file {self.path} is not valid")
         if state.portfolio_name != self.portfolio_name:
             raise DataError(f"agent state file {self.path} belongs to {state.portfolio_name!r}, "
                             f"not {self.portfolio_name!r}")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from src.errors import DataError, UnknownUnitError
 from src.models.registry_models import PerformanceData, RegistryFile, StrategyRecord, StrategySummary
-from src.utils.atomic_io import atomic_write_text
+from src.utils.atomic_io import atomic_write_text, read_model
 from src.utils.performance import PerformanceMetrics, compute_metrics
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,7 @@ class StrategyRegistryAgent:
         if not self.path.exists():
             log.info("registry %s does not exist yet; starting empty", self.path)
             return RegistryFile()
-        try:
-            return RegistryFile.model_validate_json(self.path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise DataError(f"registry file {self.path} is not a valid registry: {exc}") from exc
+        return read_model(self.path, RegistryFile, f"registry file {self.path} is not a valid registry")
 
     def _save(self) -> None:
         atomic_write_text(self.path, self._data.model_dump_json(indent=None) + "\n")

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Optional
 
 from src.brokers.base import Broker
-from src.errors import ConfigError, DataError
+from src.errors import ConfigError
 from src.market.clock import Clock
 from src.market.data import MarketData
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
 from src.models.trading_models import FeeModel, Order, OrderSide, OrderStatus
-from src.utils.atomic_io import atomic_write_text
+from src.utils.atomic_io import atomic_write_text, read_model
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,8 @@ class PaperBroker(Broker):
         self.fee_model = fee_model
         self.slippage_bps = slippage_bps
         if self.state_path.exists():
-            try:
-                self.state = PaperAccountState.model_validate_json(self.state_path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise DataError(f"paper account file {self.state_path} is not valid: {exc}") from exc
+            self.state = read_model(self.state_path, PaperAccountState,
+                                    f"paper account file {self.state_path} is not valid")
         else:
             # A new account is written on its first change, so merely opening one writes nothing.
             self.state = PaperAccountState(cash=initial_cash)

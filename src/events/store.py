@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from src.errors import DataError
 from src.models.decision_models import RebalancingEvent
-from src.utils.atomic_io import atomic_write_text
+from src.utils.atomic_io import atomic_write_text, read_model
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,7 @@ class EventStore:
             return []
         out = []
         for path in sorted(self.directory.glob(f"{PREFIX}*.json")):
-            try:
-                event = RebalancingEvent.model_validate_json(path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise DataError(f"event file {path} is not a valid event: {exc}") from exc
-            out.append((path, event))
+            out.append((path, read_model(path, RebalancingEvent, f"event file {path} is not a valid event")))
         return out
 
     def _new_path(self, event: RebalancingEvent) -> Path:

@@ -24,7 +24,6 @@ from typing import Any, Optional
 
 from pydantic import Field
 
-from src.errors import DataError
 from src.models.base import StrictModel
 from src.models.trading_models import FeeModel, Order, OrderSide, OrderStatus, PortfolioState
 from src.tax.harvest import OpenSwap, harvest_all
@@ -33,7 +32,7 @@ from src.tax.ledger import LedgerState, TaxLedger
 from src.tax.lots import holding_term
 from src.tax.models import Account, AccountType, LotMethod, TaxSettings
 from src.tax.prevention import PlannedTrade, TradeDecision, apply_gain_budget, check_plan
-from src.utils.atomic_io import atomic_write_text
+from src.utils.atomic_io import atomic_write_text, read_model
 
 ACCOUNT = "paper"
 FILLED = (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
@@ -64,10 +63,7 @@ class TaxOverlay:
         self.settings = settings
         account = Account(account_id=ACCOUNT, account_type=account_type, household=household)
         if self.path.exists():
-            try:
-                self.book = TaxBook.model_validate_json(self.path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise DataError(f"tax file {self.path} is not valid: {exc}") from exc
+            self.book = read_model(self.path, TaxBook, f"tax file {self.path} is not valid")
         else:
             self.book = TaxBook(ledger=LedgerState(accounts={ACCOUNT: account}))
         self.ledger = TaxLedger([account], settings, state=self.book.ledger)

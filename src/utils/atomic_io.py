@@ -6,7 +6,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from src.errors import DataError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -60,3 +66,12 @@ def remove_stale_temp_files(directory: Path) -> list[Path]:
     for path in stale:
         path.unlink()
     return stale
+
+
+def read_model(path: Path, model: type[ModelT], invalid: str) -> ModelT:
+    """Read ``path`` as JSON into ``model``; a file that does not validate is a ``DataError``
+    starting with ``invalid`` (which should name the file), never silently replaced."""
+    try:
+        return model.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DataError(f"{invalid}: {exc}") from exc
