@@ -97,20 +97,3 @@ def test_preview_tax_when_plan_sells_at_gain_then_impact_without_changing_anythi
     assert plan["estimated_tax"] == pytest.approx(expected_gain * 0.15)
     assert agent.tax.book == before and sorted(p.name for p in tmp_path.iterdir()) == files
 
-
-def test_swap_back_when_switched_off_then_substitute_kept(tmp_path):
-    from src.models.trading_models import FeeModel
-    from src.tax.models import AccountType
-    from src.tax.overlay import TaxOverlay
-
-    ov = TaxOverlay(path=tmp_path / "t.json", settings=TaxSettings(swap_back=False), account_type=AccountType.TAXABLE,
-                    household="h")
-    from datetime import datetime as dt
-
-    from src.models.trading_models import PortfolioState
-    from src.tax.harvest import OpenSwap
-
-    ov.book.swaps.append(OpenSwap(account_id="paper", original="XOM", substitute="CVX", substitute_lot_ids=[],
-                                  harvested_on=date(2022, 1, 3)))
-    state = PortfolioState(timestamp=dt(2022, 6, 1), cash=0.0, prices={"XOM": 1.0, "CVX": 1.0})
-    assert ov.swap_back_orders(state, FeeModel(), "p") == []

@@ -88,3 +88,11 @@ def test_swap_back_when_window_passed_without_gain_then_orders(tmp_path):
     sell, buy = ov.swap_back_orders(later, FeeModel(bps=0), "p")
     assert (sell.unit, sell.side, buy.unit, buy.side) == ("CVX", OrderSide.SELL, "XOM", OrderSide.BUY)
     assert ov.swap_back_orders(later.model_copy(update={"timestamp": datetime(2022, 3, 20)}), FeeModel(bps=0), "p") == []
+
+
+def test_swap_back_when_switched_off_then_substitute_kept(tmp_path):
+    ov = overlay(tmp_path, swap_back=False)
+    ov.book.swaps.append(OpenSwap(account_id=ACCOUNT, original="XOM", substitute="CVX", substitute_lot_ids=[],
+                                  harvested_on=date(2022, 1, 3)))
+    later = PortfolioState(timestamp=datetime(2022, 6, 1), cash=0.0, prices={"XOM": 1.0, "CVX": 1.0})
+    assert ov.swap_back_orders(later, FeeModel(), "p") == []
