@@ -2,6 +2,9 @@
 
 All loaders return prices indexed by a tz-naive ``DatetimeIndex`` of trading days, one column
 per symbol. Nothing is filled in: a missing file is a ``DataError``; gaps stay gaps.
+
+Calendars differ: stocks, ETFs and bonds trade on US business days, crypto on every UTC
+calendar day; ``asset_prices`` aligns symbols with an inner join.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from src.errors import DataError
+from src.utils.bond_series import treasury_index_frame
 
 MARKET_DIR = Path(__file__).resolve().parents[1] / "data" / "market"
 
@@ -23,6 +27,10 @@ PRICE_FILES = {
 }
 SPY_RETURNS_FILE = "spy_total_return_daily.csv.gz"
 SPY_BASE_LEVEL = 100.0
+CRYPTO_FILE = "crypto_daily.csv.gz"
+CRYPTO_SYMBOLS = ("BTC", "ETH", "BNB", "SOL", "XRP")
+TREASURY_YIELDS_FILE = "us_treasury_yields_daily.csv.gz"
+GROUPS = (*PRICE_FILES, "spy", "crypto", "bonds")
 
 
 def _read_csv(name: str, date_column: str) -> pd.DataFrame:
@@ -46,7 +54,53 @@ def _load_group(group: str) -> pd.DataFrame:
         # Compounded total-return index: first date = base level before that day's return.
         level = SPY_BASE_LEVEL * (1.0 + rets).cumprod()
         return level.to_frame("SPY")
+    if group == "crypto":
+        return _crypto_columns("close")
+    if group == "bonds":
+        return treasury_index_frame(_treasury_yields())
     return _read_csv(PRICE_FILES[group], "Date")
+
+
+@lru_cache(maxsize=None)
+def _crypto_file() -> pd.DataFrame:
+    return _read_csv(CRYPTO_FILE, "date")
+
+
+def _crypto_columns(kind: str) -> pd.DataFrame:
+    frame = _crypto_file()
+    columns = [f"{symbol}_{kind}" for symbol in CRYPTO_SYMBOLS]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"market data file {MARKET_DIR / CRYPTO_FILE} lacks columns {missing}")
+    return frame[columns].rename(columns=dict(zip(columns, CRYPTO_SYMBOLS)))
+
+
+@lru_cache(maxsize=None)
+def _treasury_yields() -> pd.DataFrame:
+    return _read_csv(TREASURY_YIELDS_FILE, "Time Period")
+
+
+def crypto_volumes() -> pd.DataFrame:
+    """Daily traded volume of each crypto pair, in its base asset (BTC, ETH, …), not in USDT.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns BTC, ETH, BNB, SOL, XRP on every UTC calendar day of the crypto file; NaN before
+        a pair's first covered day (never filled). A copy.
+    """
+    return _crypto_columns("volume").copy()
+
+
+def treasury_yields() -> pd.DataFrame:
+    """The shipped US Treasury constant-maturity yields, as fractions (0.0783 = 7.83%).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``1month`` … ``30year`` on the published dates; NaN where not published. A copy.
+    """
+    return _treasury_yields().copy()
 
 
 def load_prices(group: str) -> pd.DataFrame:
@@ -54,25 +108,29 @@ def load_prices(group: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    group : {"stocks", "index", "factor_etfs", "spy"}
-        Which file: the 20 S&P 500 stocks, the S&P 500 index, the five iShares factor ETFs, or
-        the SPY total-return index.
+    group : {"stocks", "index", "factor_etfs", "spy", "crypto", "bonds"}
+        Which file: the 20 S&P 500 stocks, the S&P 500 index, the five iShares factor ETFs,
+        the SPY total-return index, the Binance daily closes in USDT (BTC, ETH, BNB, SOL, XRP;
+        NaN before a pair's first covered day), or the constant-maturity Treasury total-return
+        indices derived from the yields (UST10Y, UST5Y; see ``src.utils.bond_series``).
 
     Returns
     -------
     pandas.DataFrame
         A copy, so callers may modify it freely.
     """
-    if group not in PRICE_FILES and group != "spy":
-        raise DataError(f"group={group!r} is not one of {sorted([*PRICE_FILES, 'spy'])}")
+    if group not in GROUPS:
+        raise DataError(f"group={group!r} is not one of {sorted(GROUPS)}")
     return _load_group(group).copy()
 
 
 @lru_cache(maxsize=None)
 def _symbol_index() -> dict[str, str]:
     index: dict[str, str] = {}
-    for group in [*PRICE_FILES, "spy"]:
+    for group in GROUPS:
         for symbol in _load_group(group).columns:
+            if symbol in index:
+                raise DataError(f"symbol {symbol!r} is in both groups {index[symbol]!r} and {group!r}")
             index[symbol] = group
     return index
 
