@@ -2,12 +2,19 @@
 
 ``plan_rebalance`` has no I/O and reads no clock: the event's timestamp, the account and the
 returns are all passed in, so live trading, replays and backtests run exactly this code.
+
+Order of work: the trigger is asked first, with the engine's targets computed only if it
+looks at them (a calendar day off schedule costs nothing); it measures drift against the
+targets that survive the units the risk stage holds out (so a dropped unit does not keep the
+band armed); only a fired trigger runs the risk stage and the order builder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
+from typing import Iterator, Optional
 
 import pandas as pd
 
@@ -15,13 +22,15 @@ from src.engines.base import RebalancingEngine
 from src.engines.context import MarketContext
 from src.engines.triggers import current_weights
 from src.errors import RebalancerError
-from src.models.decision_models import PlanStatus, RebalancePlan, TriggerDecision
+from src.models.base import UnitKind
+from src.models.decision_models import EngineResult, PlanStatus, RebalancePlan, TriggerDecision
 from src.models.params import CalendarParams
 from src.models.portfolio_models import PortfolioConfig
 from src.models.risk_models import RiskStatus
 from src.models.trading_models import PortfolioState
 from src.orders.builder import build_orders
-from src.risk.limits import apply_risk_limits
+from src.orders.partial import partial_targets
+from src.risk.limits import apply_risk_limits, surviving_targets
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,37 @@ def make_plan_id(portfolio_name: str, state: PortfolioState) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+class LazyTargets(Mapping):
+    """The engine's targets after the held-out units, computed on first access only."""
+
+    def __init__(self, engine: RebalancingEngine, ctx: MarketContext, config: PortfolioConfig) -> None:
+        self._engine, self._ctx, self._config = engine, ctx, config
+        self.result: Optional[EngineResult] = None
+        self._targets: Optional[dict[str, float]] = None
+
+    def compute(self) -> EngineResult:
+        """Run the engine once (raises what the engine raises)."""
+        if self.result is None:
+            self.result = self._engine.calculate_target_weights(self._ctx)
+            self._targets = surviving_targets(self.result.weights, self._ctx.state.risk_exclusions,
+                                              self._config.risk_limits, self._config.risk_policy)
+        return self.result
+
+    @property
+    def targets(self) -> dict[str, float]:
+        self.compute()
+        return self._targets
+
+    def __getitem__(self, unit: str) -> float:
+        return self.targets[unit]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
 def plan_rebalance(
     config: PortfolioConfig,
     engine: RebalancingEngine,
@@ -44,6 +84,8 @@ def plan_rebalance(
     returns: pd.DataFrame,
     *,
     cash_reserve_bps: float = 0.0,
+    unit_kinds: Optional[Mapping[str, UnitKind]] = None,
+    trusted_returns: bool = False,
 ) -> RebalancePlan:
     """Run one event through trigger, engine, risk limits and order builder.
 
@@ -54,46 +96,73 @@ def plan_rebalance(
     engine : RebalancingEngine
         The engine (its trigger decides whether to trade).
     state : PortfolioState
-        Cash, holdings and prices at the event; ``state.timestamp`` is the event's clock.
+        Cash, holdings, prices and memory at the event; ``state.timestamp`` is the event's clock.
     returns : pandas.DataFrame
         Daily returns per unit; rows after the event are ignored.
     cash_reserve_bps : float
         Cash the order builder keeps back per unit of buys (the broker's slippage).
+    unit_kinds : mapping, optional
+        Strategy sleeve or plain asset per unit (per-unit trailing limits apply to sleeves
+        unless ``risk_policy.unit_limits_for_assets``); None treats every unit as a sleeve.
+    trusted_returns : bool
+        ``returns`` was validated by the caller and ends at the event (backtests).
 
     Returns
     -------
     RebalancePlan
         Status ``no_trigger``, ``engine_failed`` (positions held, the reason recorded),
-        ``blocked`` (a risk limit; verdicts recorded), ``no_trades`` or ``orders``.
+        ``blocked`` (a risk limit; verdicts recorded), ``no_trades`` or ``orders``; with the
+        memory and risk exclusions the runtime keeps for the next decision.
     """
-    ctx = MarketContext(timestamp=state.timestamp, state=state, returns=returns)
+    if trusted_returns:
+        ctx = MarketContext.trusted(state.timestamp, state, returns)
+    else:
+        ctx = MarketContext(timestamp=state.timestamp, state=state, returns=returns)
     plan_id = make_plan_id(config.name, state)
     before = current_weights(ctx, config.units)
-    base = dict(plan_id=plan_id, timestamp=state.timestamp, weights_before=before)
+    memory = dict(state.memory)
+    base = dict(plan_id=plan_id, timestamp=state.timestamp, weights_before=before, memory=memory,
+                risk_exclusions=dict(state.risk_exclusions))
+    lazy = LazyTargets(engine, ctx, config)
     try:
-        result = engine.calculate_target_weights(ctx)
+        decision = engine.trigger.evaluate(ctx, lazy)
+        memory.update(decision.memory)
+        if decision.fired:
+            lazy.compute()
     except RebalancerError as exc:
         # Default policy: hold positions and say why (no silent fallback to other targets).
         log.warning("engine %s failed at %s: %s", engine.name, state.timestamp, exc)
         trigger = TriggerDecision(fired=False, trigger="engine", reason=f"engine failed: {exc}")
         return RebalancePlan(**base, status=PlanStatus.ENGINE_FAILED, trigger=trigger,
                              message=f"holding positions: engine {engine.name} failed: {exc}")
-    decision = engine.trigger.evaluate(ctx, result.weights)
+    result = lazy.result
+    if result is not None:
+        memory.update(result.memory)
+        base["trading_targets"] = lazy.targets
     if not decision.fired:
         return RebalancePlan(**base, status=PlanStatus.NO_TRIGGER, trigger=decision,
                              engine_result=result, message=f"no rebalance: {decision.reason}")
-    risk = apply_risk_limits(result.weights, ctx.returns, config.risk_limits,
-                             lookback=config.risk_lookback_days, min_history=config.min_history_days)
+    strategies = None if unit_kinds is None else {u for u, k in unit_kinds.items() if k == UnitKind.STRATEGY}
+    risk = apply_risk_limits(result.weights, ctx.returns, config.risk_limits, lookback=config.risk_lookback_days,
+                             min_history=config.min_history_days, policy=config.risk_policy,
+                             strategy_units=strategies, exclusions=state.risk_exclusions,
+                             timestamp=state.timestamp, current_weights=before)
+    base["risk_exclusions"] = dict(risk.exclusions)
     if risk.status == RiskStatus.BLOCKED:
         return RebalancePlan(**base, status=PlanStatus.BLOCKED, trigger=decision, engine_result=result,
                              risk=risk, message=f"blocked by risk limits: {risk.block_reason}")
+    targets = risk.weights
+    if decision.scope:
+        targets = partial_targets(before, targets, decision.scope)
     params = config.rebalancing_params
     forced = isinstance(params, CalendarParams) and params.force_rebalance
-    orders = build_orders(state, risk.weights, fee_model=config.fee_model,
+    orders = build_orders(state, targets, fee_model=config.fee_model,
                           min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id,
                           cash_reserve_bps=cash_reserve_bps)
     status = PlanStatus.ORDERS if orders.orders else PlanStatus.NO_TRADES
     message = (f"{len(orders.orders)} order(s), est. fees {orders.estimated_fees:.2f}" if orders.orders
                else "triggered, but no trade is worth making")
+    if risk.warnings:
+        message += f" (risk warning: {'; '.join(risk.warnings)})"
     return RebalancePlan(**base, status=status, trigger=decision, engine_result=result, risk=risk,
                          order_plan=orders, message=message)

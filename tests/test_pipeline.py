@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from src.engines import create_engine
+from src.engines import CalendarTrigger, RebalancingEngine, create_engine
+from src.models.base import Frequency
+from src.models.decision_models import EngineResult
+from src.models.risk_models import ReasonCode, RiskExclusion
+from src.models.trading_models import PortfolioState
 from src.errors import DataError
 from src.models.decision_models import PlanStatus
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig
@@ -47,11 +51,66 @@ def test_plan_when_risk_limits_breached_then_blocked_without_orders(registry_ret
     assert len(p.risk.verdicts) >= 9
 
 
-def test_plan_when_engine_lacks_history_then_holds_and_says_why(registry_returns):
+def test_plan_when_engine_lacks_history_then_configured_targets_and_says_why(registry_returns):
     config = guide_config(rebalancing_method="risk_parity", rebalancing_params={"lookback": 252})
-    p = plan(config, registry_returns, GUIDE_TARGETS, ts=datetime(1992, 1, 31))
-    assert p.status == PlanStatus.ENGINE_FAILED and p.orders == []
-    assert "risk_parity lookback=252" in p.message and "holding positions" in p.message
+    prices = {u: 10.0 for u in registry_returns.columns}
+    state = PortfolioState(timestamp=datetime(1992, 1, 31), cash=100_000.0, prices=prices)
+    p = plan_rebalance(config, create_engine(config), state, registry_returns)
+    assert p.status == PlanStatus.ORDERS and p.engine_result.weights == GUIDE_TARGETS
+    assert all("risk_parity lookback=252" in e.detail for e in p.engine_result.exclusions)
+
+
+class CountingEngine(RebalancingEngine):
+    """Configured targets, counting how often it is asked."""
+
+    name = "counting"
+    calls = 0
+
+    def build_trigger(self):
+        return CalendarTrigger(Frequency.MONTHLY)
+
+    def calculate_target_weights(self, ctx):
+        CountingEngine.calls += 1
+        return EngineResult(engine=self.name, weights=dict(self.config.target_allocations))
+
+
+def test_plan_when_calendar_says_no_then_engine_never_computed(registry_returns):
+    config = guide_config()
+    engine = CountingEngine(config)
+    CountingEngine.calls = 0
+    prices = {u: 10.0 for u in registry_returns.columns}
+    state = state_at_weights(GUIDE_TARGETS, prices, timestamp=datetime(2021, 12, 15),
+                             ).model_copy(update={"memory": {"calendar.monthly.1": float(date(2021, 12, 1).toordinal())}})
+    p = plan_rebalance(config, engine, state, registry_returns)
+    assert p.status == PlanStatus.NO_TRIGGER and CountingEngine.calls == 0 and p.engine_result is None
+    assert p.memory == state.memory
+
+
+def test_plan_when_calendar_fires_without_drift_then_period_still_decided(registry_returns):
+    config = guide_config(rebalancing_method="calendar", rebalancing_params={"frequency": "monthly"})
+    prices = {u: 10.0 for u in registry_returns.columns}
+    state = state_at_weights(GUIDE_TARGETS, prices, timestamp=datetime(2021, 12, 1))
+    p = plan_rebalance(config, create_engine(config), state, registry_returns)
+    assert p.status == PlanStatus.NO_TRIGGER and p.memory["calendar.monthly.1"] == date(2021, 12, 1).toordinal()
+    drifted = state_at_weights({"rsi_strategy": 0.6, "macd_strategy": 0.2, "ml_strategy": 0.2}, prices,
+                               timestamp=datetime(2021, 12, 2)).model_copy(update={"memory": p.memory})
+    later = plan_rebalance(config, create_engine(config), drifted, registry_returns)
+    assert later.status == PlanStatus.NO_TRIGGER and "already decided" in later.trigger.reason
+
+
+def test_plan_when_unit_held_out_by_risk_then_trigger_ignores_its_zero_weight(registry_returns):
+    config = guide_config()
+    held_out = {"ml_strategy": RiskExclusion(unit="ml_strategy", limit="min_strategy_sharpe",
+                                             reason_code=ReasonCode.STRATEGY_SHARPE_BELOW_MIN,
+                                             since=datetime(2021, 12, 1), value=-0.5)}
+    prices = {u: 10.0 for u in registry_returns.columns}
+    # What the risk stage placed last time: ml_strategy's 0.3 went pro rata to the other two,
+    # capped at max_single_strategy 0.4 (the remaining 0.2 in cash).
+    state = state_at_weights({"rsi_strategy": 0.4, "macd_strategy": 0.4}, prices, nav=80_000.0,
+                             cash=20_000.0).model_copy(update={"risk_exclusions": held_out})
+    p = plan_rebalance(config, create_engine(config), state, registry_returns)
+    assert p.status == PlanStatus.NO_TRIGGER, p.trigger.reason
+    assert p.trading_targets == pytest.approx({"rsi_strategy": 0.4, "macd_strategy": 0.4})
 
 
 def test_plan_when_calendar_forced_and_on_target_then_triggered_without_trades(registry_returns):

@@ -22,8 +22,9 @@ from src.agents.portfolio_integration import PortfolioIntegration
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
 from src.brokers.paper import PaperBroker
-from src.engines import create_engine
-from src.events.record import FILLED, event_from_plan, event_without_orders, harvest_event
+from src.engines.factory import resolve_engine
+from src.engines.base import RebalancingEngine
+from src.events.record import FILLED, event_from_plan, event_without_orders, fold_repeat, harvest_event
 from src.events.store import EventStore
 from src.market.clock import Clock, FixedClock
 from src.market.data import HistoricalMarketData, MarketData, latest_trading_day
@@ -60,6 +61,9 @@ class PortfolioRebalancingAgent:
         kept in ``data_dir``, and an ``EventStore`` on ``data_dir``.
     data_dir : pathlib.Path, optional
         Folder of events, agent state, paper account and charts (``src/data/portfolio``).
+    engine : RebalancingEngine or str, optional
+        A custom engine instance (e.g. the guide's ``CustomRebalancer(config)``) or the name of
+        one registered with ``register_engine``; by default the configured method's engine.
 
     Raises
     ------
@@ -70,7 +74,8 @@ class PortfolioRebalancingAgent:
     def __init__(self, config: PortfolioConfig, *, settings: Optional[RuntimeSettings] = None,
                  registry: Optional[StrategyRegistryAgent] = None, market_data: Optional[MarketData] = None,
                  clock: Optional[Clock] = None, broker: Optional[Broker] = None,
-                 event_store: Optional[EventStore] = None, data_dir: Optional[Path] = None) -> None:
+                 event_store: Optional[EventStore] = None, data_dir: Optional[Path] = None,
+                 engine: RebalancingEngine | str | None = None) -> None:
         self.config = config
         self.settings = settings or RuntimeSettings()
         self.registry = registry or StrategyRegistryAgent()
@@ -87,7 +92,9 @@ class PortfolioRebalancingAgent:
         self.events = event_store or EventStore(self.data_dir)
         self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
         self.state = self.state_store.load()
-        self.engine = create_engine(config)
+        self.engine = resolve_engine(config, engine)
+        self.unit_kinds = {u: UnitKind.STRATEGY if self.registry.has_strategy(u) else UnitKind.ASSET
+                           for u in config.units}
         self.tax = make_tax_overlay(config, self.settings, self.data_dir)
         self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
         self._pending_flow = 0.0
@@ -169,13 +176,14 @@ class PortfolioRebalancingAgent:
         return PortfolioState(timestamp=now, cash=account.cash, holdings=account.positions,
                               prices=self.market.prices_at(now, units),
                               last_rebalance_at=self.state.last_rebalance_at, last_check_at=self.state.last_check_at,
-                              last_trigger_at=self.state.last_trigger_at)
+                              last_trigger_at=self.state.last_trigger_at, memory=self.state.memory,
+                              risk_exclusions=self.state.risk_exclusions)
 
     def _plan(self, state: PortfolioState) -> RebalancePlan:
         returns = self.market.returns_until(state.timestamp, self.config.units)
         view = self.tax.view(state) if self.tax else state  # harvest substitutes count as their originals
         return plan_rebalance(self.config, self.engine, view, returns,
-                              cash_reserve_bps=self.broker.slippage_reserve_bps)
+                              cash_reserve_bps=self.broker.slippage_reserve_bps, unit_kinds=self.unit_kinds)
 
     def _cycle(self, cause: str) -> Optional[RebalancingEvent]:
         state = self._portfolio_state()
@@ -194,10 +202,17 @@ class PortfolioRebalancingAgent:
             event = self._complete(pending)
         elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
             event = event_without_orders(plan, self.config, cause=cause, value=state.total_value(), cash=state.cash)
+            folded = fold_repeat(self.rebalancing_history[-1], event) if self.rebalancing_history else None
+            if folded is not None:  # the same verdict again: count it on the first event, no new file
+                event = folded
+                self.rebalancing_history[-1] = folded
+            else:
+                self.rebalancing_history.append(event)
             self.events.save(event)
-            self.rebalancing_history.append(event)
         if plan.trigger.fired:
             self.state.last_trigger_at = state.timestamp
+        self.state.memory = dict(plan.memory)
+        self.state.risk_exclusions = dict(plan.risk_exclusions)
         if self.tax and self.settings.tax_loss_harvest:
             event = self._harvest(cause) or event
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)

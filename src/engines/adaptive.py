@@ -9,13 +9,17 @@ Formula (over the last ``performance_window`` daily returns of each unit):
    the unit with the lower window Sharpe ratio has its multiplier multiplied by
    ``(1 - rho) / (1 - correlation_threshold)`` (1 at the threshold, 0 at rho = 1).
 3. Tilted weights: ``w_i = t_i * m_i / sum_j t_j * m_j`` for configured targets ``t``.
-4. Adoption: the tilt is adopted only if the annualised Sharpe ratio of the window's returns
-   at the tilted weights exceeds that at the configured targets by at least
-   ``min_improvement``; otherwise the configured targets stand.
+4. Adoption with hysteresis: let ``d`` be the window Sharpe at the tilted weights minus that at
+   the configured targets. A tilt not in force is adopted once ``d >= min_improvement +
+   adoption_margin`` on ``confirmations`` consecutive checks; a tilt in force is dropped once
+   ``d < min_improvement - adoption_margin`` on as many checks. While a tilt stays in force its
+   targets move only when some unit's new tilted weight is ``tilt_tolerance`` or more away from
+   the target in force. (Without this the targets flip with every window and the drift trigger
+   trades each flip: 478% turnover a year on 10 stocks.)
 
-A unit with fewer than ``performance_window`` returns is excluded with a recorded reason and
-the configured targets of the others are renormalised; if no unit has enough, the engine raises
-``InsufficientDataError`` and the pipeline holds positions and records why.
+A unit with fewer than ``performance_window`` returns is held at its configured target (recorded
+in the exclusions) and the tilt applies to the others' share; if no unit has enough, the
+configured targets stand.
 """
 
 from __future__ import annotations
@@ -42,14 +46,23 @@ class AdaptiveEngine(RebalancingEngine):
     def build_trigger(self) -> Trigger:
         return CheckFrequencyGate(self.params.check_frequency) & DriftBandTrigger(self.params.min_drift)
 
+    @property
+    def history_days(self) -> int:
+        return self.params.performance_window
+
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
-        window, exclusions = ctx.complete_window(self.config.units, p.performance_window,
+        window, exclusions = ctx.measured_window(self.config.units, p.performance_window,
                                                  "adaptive performance_window")
+        held = {e.unit: self.config.target_allocations[e.unit] for e in exclusions}
         units = list(window.columns)
+        if len(units) < 2:
+            return EngineResult(engine=self.name, weights=dict(self.config.target_allocations), exclusions=exclusions,
+                                notes=["fewer than two units with a full window: configured targets"])
         r = window.to_numpy()
+        share = 1.0 - sum(held.values())
         base = np.array([self.config.target_allocations[u] for u in units])
-        base = base / base.sum()  # excluded units' weight is spread pro rata
+        base = base / base.sum()
         vol = r.std(axis=0, ddof=1) * np.sqrt(TRADING_DAYS)
         sharpe = np.array([sharpe_ratio(r[:, i]) for i in range(len(units))])
         mult = np.where(vol > p.volatility_threshold, p.volatility_threshold / np.where(vol > 0, vol, 1.0), 1.0)
@@ -74,17 +87,35 @@ class AdaptiveEngine(RebalancingEngine):
         sharpe_base = sharpe_ratio(r @ base)
         sharpe_tilt = sharpe_ratio(r @ tilted)
         improvement = sharpe_tilt - sharpe_base
-        adopted = bool(notes) and improvement >= p.min_improvement
+        memory = ctx.state.memory
+        was = memory.get("adaptive.adopted", 0.0) == 1.0
+        if was:
+            wants = bool(notes) and improvement >= p.min_improvement - p.adoption_margin
+        else:
+            wants = bool(notes) and improvement >= p.min_improvement + p.adoption_margin
+        streak = memory.get("adaptive.streak", 0.0) + 1.0 if wants != was else 0.0
+        adopted = wants if streak >= p.confirmations or (wants == was) else was
+        if adopted != was:
+            streak = 0.0
         weights = tilted if adopted else base
+        previous = np.array([memory.get(f"adaptive.w.{u}", np.nan) for u in units])
+        kept = adopted and was and np.all(np.isfinite(previous)) and np.max(np.abs(weights - previous)) < p.tilt_tolerance
+        if kept:
+            weights = previous
         notes.append(
-            f"tilt {'adopted' if adopted else 'rejected'}: window Sharpe {sharpe_base:.3f} -> "
-            f"{sharpe_tilt:.3f} (improvement {improvement:+.3f}, min {p.min_improvement})"
+            f"tilt {'in force' if adopted else 'not in force'}: window Sharpe {sharpe_base:.3f} -> "
+            f"{sharpe_tilt:.3f} (improvement {improvement:+.3f}, adopt at {p.min_improvement + p.adoption_margin:.3f}, "
+            f"drop below {p.min_improvement - p.adoption_margin:.3f}, {int(streak)}/{p.confirmations} checks towards a "
+            f"change){'; targets kept within tilt_tolerance' if kept else ''}"
         )
+        new_memory = {"adaptive.adopted": float(adopted), "adaptive.streak": streak,
+                      **{f"adaptive.w.{u}": float(w) for u, w in zip(units, weights)}}
         return EngineResult(
             engine=self.name,
-            weights={u: float(w) for u, w in zip(units, weights)},
+            weights={**{u: float(w) * share for u, w in zip(units, weights)}, **held},
             notes=notes,
             exclusions=exclusions,
             diagnostics={"sharpe_base": sharpe_base, "sharpe_tilted": sharpe_tilt,
                          "improvement": improvement, "adopted": float(adopted)},
+            memory=new_memory,
         )

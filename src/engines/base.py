@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from src.engines.context import MarketContext
 from src.engines.triggers import DriftBandTrigger, Trigger
@@ -46,6 +46,15 @@ class RebalancingEngine(ABC):
     def build_trigger(self) -> Trigger:
         """The trigger of this engine; by default a 5% absolute drift band."""
         return DriftBandTrigger(min_drift=0.05)
+
+    @property
+    def history_days(self) -> Optional[int]:
+        """Trading days of returns the engine and its trigger look back on (None: all history).
+
+        Backtests hand each decision only the last ``max(history_days, risk lookback)`` rows,
+        so an engine that declares what it reads costs the same on day 8,000 as on day 300.
+        """
+        return None
 
     @abstractmethod
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:

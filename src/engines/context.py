@@ -46,12 +46,38 @@ class MarketContext(BaseModel):
             value = value.loc[value.index <= cutoff]
         return value
 
+    @classmethod
+    def trusted(cls, timestamp: datetime, state: PortfolioState, returns: pd.DataFrame) -> "MarketContext":
+        """A context over a returns frame the caller has already validated and cut at ``timestamp``.
+
+        Backtests validate their whole returns frame once and pass a view ending at each
+        decision day; re-checking every value on every day would cost more than the decision.
+        """
+        return cls.model_construct(timestamp=timestamp, state=state, returns=returns)
+
     def window(self, units: list[str], days: int) -> pd.DataFrame:
         """The last ``days`` rows of ``returns`` for ``units`` (NaN kept: callers decide)."""
         missing = [u for u in units if u not in self.returns.columns]
         if missing:
             raise DataError(f"returns has no column for units {missing}")
         return self.returns[units].iloc[-days:]
+
+    def measured_window(self, units: list[str], days: int, who: str) -> tuple[pd.DataFrame, list[Exclusion]]:
+        """Like ``complete_window`` but never raises: with no unit measurable the window is empty.
+
+        Engines hold the units it leaves out at their configured targets (a new account is
+        invested from its first day), and say so in their exclusions.
+        """
+        try:
+            return self.complete_window(units, days, who)
+        except InsufficientDataError:
+            window = self.window(units, days)
+            counts = window.notna().sum()
+            return window[[]], [
+                Exclusion(unit=u, reason_code=ReasonCode.INSUFFICIENT_HISTORY,
+                          detail=f"{who}={days} needs {days} daily returns; {u} has {int(counts[u])} up to "
+                                 f"{self.timestamp.date()}; held at its configured target")
+                for u in units]
 
     def complete_window(self, units: list[str], days: int, who: str) -> tuple[pd.DataFrame, list[Exclusion]]:
         """The last ``days`` returns of the units that have all of them, and the units left out.

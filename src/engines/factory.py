@@ -20,3 +20,14 @@ ENGINES: dict[RebalancingMethod, type[RebalancingEngine]] = {
 def create_engine(config: PortfolioConfig) -> RebalancingEngine:
     """The engine for ``config.rebalancing_method``, built from the validated config."""
     return ENGINES[config.rebalancing_method](config)
+
+
+def resolve_engine(config: PortfolioConfig, engine: "RebalancingEngine | str | None" = None) -> RebalancingEngine:
+    """The engine instance as given, or the configured method's engine when None."""
+    if isinstance(engine, RebalancingEngine):
+        return engine
+    if engine is None:
+        return create_engine(config)
+    from src.errors import ConfigError
+
+    raise ConfigError(f"engine={engine!r} is not a RebalancingEngine instance")

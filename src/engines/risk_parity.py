@@ -30,21 +30,32 @@ class RiskParityEngine(RebalancingEngine):
     def build_trigger(self) -> Trigger:
         return CalendarTrigger(self.params.rebalance_frequency) & AnyDriftTrigger(self.params.min_trade_size)
 
+    @property
+    def history_days(self) -> int:
+        return self.params.lookback
+
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.params
-        window, exclusions = ctx.complete_window(self.config.units, p.lookback, "risk_parity lookback")
+        window, exclusions = ctx.measured_window(self.config.units, p.lookback, "risk_parity lookback")
         units = list(window.columns)
+        # Units without a full lookback are held at their configured targets; the others share the rest.
+        held = {e.unit: self.config.target_allocations[e.unit] for e in exclusions}
+        if len(units) < 2:
+            held.update({u: self.config.target_allocations[u] for u in units})
+            return EngineResult(engine=self.name, weights=held, exclusions=exclusions,
+                                notes=[f"fewer than two units with {p.lookback} returns: configured targets held"])
         cov, shrinkage = ledoit_wolf(window.to_numpy())
         budgets = None
         if p.target_risk_contribution is not None:
             budgets = np.array([p.target_risk_contribution[u] for u in units])
+            budgets = budgets / budgets.sum()  # budgets of held-out units are spread pro rata
         weights = risk_budget_weights(cov, budgets)
         gross = self.config.risk_limits.max_portfolio_leverage if p.use_leverage else 1.0
-        weights = weights * gross
+        weights = weights * gross * (1.0 - sum(held.values()))
         vol = float(np.sqrt(weights @ cov @ weights * 252))
         return EngineResult(
             engine=self.name,
-            weights={u: float(w) for u, w in zip(units, weights)},
+            weights={**{u: float(w) for u, w in zip(units, weights)}, **held},
             notes=[f"Ledoit-Wolf shrinkage {shrinkage:.3f} over {len(window)} days; "
                    f"{'equal' if budgets is None else 'custom'} risk budgets; gross {gross:.2f}"],
             exclusions=exclusions,

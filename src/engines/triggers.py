@@ -10,13 +10,18 @@ from __future__ import annotations
 import calendar
 from abc import ABC, abstractmethod
 from datetime import date, timedelta
-from typing import Optional
+from typing import Mapping, Optional
+
+import numpy as np
+import pandas as pd
 
 from src.engines.context import MarketContext
 from src.models.base import Frequency
 from src.models.decision_models import TriggerDecision
 
 DRIFT_EPS = 1e-12
+# A drift equal to its band is a breach (``>=``); this absorbs float noise at the edge.
+BAND_EPS = 1e-12
 
 
 def current_weights(ctx: MarketContext, units: list[str]) -> dict[str, float]:
@@ -25,10 +30,33 @@ def current_weights(ctx: MarketContext, units: list[str]) -> dict[str, float]:
     return ctx.state.weights(list(units) + held)
 
 
-def drifts(ctx: MarketContext, targets: dict[str, float]) -> dict[str, float]:
+def drifts(ctx: MarketContext, targets: Mapping[str, float]) -> dict[str, float]:
     """``weight - target`` for every targeted or held unit."""
     weights = current_weights(ctx, list(targets))
     return {u: w - targets.get(u, 0.0) for u, w in weights.items()}
+
+
+def cash_drift(ctx: MarketContext, targets: Mapping[str, float]) -> float:
+    """Cash weight minus the cash the targets leave (``1 - sum(targets)``)."""
+    total = ctx.state.total_value()
+    return ctx.state.cash / total - max(0.0, 1.0 - sum(targets.values()))
+
+
+def first_day_of_periods(days: pd.DatetimeIndex, frequency: Frequency, rebalance_day: int = 1) -> np.ndarray:
+    """True on the first day of ``days`` on or after each period's anchor (vectorised).
+
+    These are the only days on which a calendar schedule (or a check-frequency gate, with
+    ``rebalance_day=1``) can fire when a check runs on every day of ``days``.
+    """
+    out = np.zeros(len(days), dtype=bool)
+    last_key = None
+    for i, ts in enumerate(days):
+        day = ts.date()
+        key = period_key(day, frequency)
+        if key != last_key and day >= period_anchor(day, frequency, rebalance_day):
+            out[i] = True
+            last_key = key
+    return out
 
 
 def period_key(day: date, frequency: Frequency) -> tuple[int, ...]:
@@ -58,11 +86,23 @@ def period_anchor(day: date, frequency: Frequency, rebalance_day: int) -> date:
 
 
 class Trigger(ABC):
-    """Decides whether to trade now. Combine with ``|`` (either) and ``&`` (both)."""
+    """Decides whether to trade now. Combine with ``|`` (either) and ``&`` (both).
+
+    ``targets`` is a mapping that computes the engine's targets on first access, so a trigger
+    that says no from the calendar alone never makes the engine compute anything.
+    """
 
     @abstractmethod
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         """Decide for the event in ``ctx`` given the targets the engine proposes."""
+
+    def candidate_days(self, days: pd.DatetimeIndex) -> Optional[np.ndarray]:
+        """Days of ``days`` (checked daily) on which this trigger can fire whatever the weights.
+
+        None means any day. Backtests evaluate only candidate days (everything else provably
+        says no), which is what makes a calendar backtest cost next to nothing between dates.
+        """
+        return None
 
     def __or__(self, other: "Trigger") -> "AnyOf":
         return AnyOf([self, other])
@@ -79,15 +119,22 @@ class AnyOf(Trigger):
             raise ValueError("triggers=[] must hold at least one trigger")
         self.triggers = list(triggers)
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         decisions = [t.evaluate(ctx, targets) for t in self.triggers]
+        memory = {k: v for d in decisions for k, v in d.memory.items()}
         for decision in decisions:
             if decision.fired:
-                return decision
+                return decision.model_copy(update={"memory": memory})
         return TriggerDecision(
             fired=False, trigger="any_of", reason="; ".join(d.reason for d in decisions),
-            details={k: v for d in decisions for k, v in d.details.items()},
+            details={k: v for d in decisions for k, v in d.details.items()}, memory=memory,
         )
+
+    def candidate_days(self, days: pd.DatetimeIndex) -> Optional[np.ndarray]:
+        masks = [t.candidate_days(days) for t in self.triggers]
+        if any(m is None for m in masks):
+            return None
+        return np.logical_or.reduce(masks)
 
 
 class AllOf(Trigger):
@@ -98,18 +145,26 @@ class AllOf(Trigger):
             raise ValueError("triggers=[] must hold at least one trigger")
         self.triggers = list(triggers)
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         fired: list[TriggerDecision] = []
+        memory: dict[str, float] = {}
         for trigger in self.triggers:
             decision = trigger.evaluate(ctx, targets)
+            memory.update(decision.memory)
             if not decision.fired:
-                return decision
+                return decision.model_copy(update={"memory": memory})
             fired.append(decision)
+        scopes = [d.scope for d in fired if d.scope is not None]
         return TriggerDecision(
             fired=True, trigger="+".join(d.trigger for d in fired),
             reason="; ".join(d.reason for d in fired),
-            details={k: v for d in fired for k, v in d.details.items()},
+            details={k: v for d in fired for k, v in d.details.items()}, memory=memory,
+            scope=scopes[-1] if scopes else None,
         )
+
+    def candidate_days(self, days: pd.DatetimeIndex) -> Optional[np.ndarray]:
+        masks = [m for m in (t.candidate_days(days) for t in self.triggers) if m is not None]
+        return np.logical_and.reduce(masks) if masks else None
 
 
 class DriftBandTrigger(Trigger):
@@ -135,13 +190,20 @@ class DriftBandTrigger(Trigger):
             return self.min_drift
         return min(self.min_drift, self.relative_drift * target)
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         drift = drifts(ctx, targets)
+        # A unit targeted but not held at all is always bought, however small its target (a
+        # 20-stock equal-weight portfolio starting in cash has drifts of exactly -band).
         breaches = {
             u: d for u, d in drift.items()
-            if abs(d) > self.band(targets.get(u, 0.0)) and abs(d) > DRIFT_EPS
+            if abs(d) > DRIFT_EPS and (abs(d) >= self.band(targets.get(u, 0.0)) - BAND_EPS
+                                       or (targets.get(u, 0.0) > 0 and d <= -targets.get(u, 0.0) + DRIFT_EPS))
         }
+        idle = cash_drift(ctx, targets)
         details = {f"drift.{u}": d for u, d in drift.items()}
+        details["drift.cash"] = idle
+        if idle >= self.min_drift - BAND_EPS:
+            breaches["cash"] = idle
         if not breaches:
             worst = max(drift, key=lambda u: abs(drift[u]))
             return TriggerDecision(
@@ -149,7 +211,8 @@ class DriftBandTrigger(Trigger):
                 reason=f"all units inside their bands (largest drift {worst} {drift[worst]:+.4f})",
             )
         text = ", ".join(
-            f"{u} {d:+.4f} (band {self.band(targets.get(u, 0.0)):.4f})" for u, d in breaches.items()
+            f"{u} {d:+.4f} (band {self.min_drift if u == 'cash' else self.band(targets.get(u, 0.0)):.4f})"
+            for u, d in breaches.items()
         )
         return TriggerDecision(fired=True, trigger="drift_band", reason=f"drift outside band: {text}", details=details)
 
@@ -164,20 +227,31 @@ class CalendarTrigger(Trigger):
     def __init__(self, frequency: Frequency, rebalance_day: int = 1) -> None:
         self.frequency = Frequency(frequency)
         self.rebalance_day = rebalance_day
+        self.memory_key = f"calendar.{self.frequency.value}.{rebalance_day}"
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         today = ctx.timestamp.date()
         anchor = period_anchor(today, self.frequency, self.rebalance_day)
-        # Once per period means one decision per period: a blocked or empty one counts too.
-        last = ctx.state.last_trigger_at or ctx.state.last_rebalance_at
+        # Once per period means one decision per period: a decision that found no drift worth
+        # trading, was blocked, or traded all count (the memory is kept whatever follows).
+        remembered = ctx.state.memory.get(self.memory_key)
+        if remembered is not None:
+            last = date.fromordinal(int(remembered))
+        else:
+            fallback = ctx.state.last_trigger_at or ctx.state.last_rebalance_at
+            last = fallback.date() if fallback is not None else None
         if today < anchor:
             return TriggerDecision(fired=False, trigger="calendar",
                                    reason=f"{self.frequency.value} schedule: next date {anchor}")
-        if last is not None and last.date() >= anchor:
+        if last is not None and last >= anchor:
             return TriggerDecision(fired=False, trigger="calendar",
-                                   reason=f"already decided this {self.frequency.value} period on {last.date()}")
+                                   reason=f"already decided this {self.frequency.value} period on {last}")
         return TriggerDecision(fired=True, trigger="calendar",
-                               reason=f"{self.frequency.value} schedule: due since {anchor}")
+                               reason=f"{self.frequency.value} schedule: due since {anchor}",
+                               memory={self.memory_key: float(today.toordinal())})
+
+    def candidate_days(self, days: pd.DatetimeIndex) -> Optional[np.ndarray]:
+        return first_day_of_periods(days, self.frequency, self.rebalance_day)
 
 
 class CheckFrequencyGate(Trigger):
@@ -186,7 +260,10 @@ class CheckFrequencyGate(Trigger):
     def __init__(self, frequency: Frequency) -> None:
         self.frequency = Frequency(frequency)
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def candidate_days(self, days: pd.DatetimeIndex) -> Optional[np.ndarray]:
+        return first_day_of_periods(days, self.frequency)
+
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         last = ctx.state.last_check_at
         today = ctx.timestamp.date()
         if last is not None and period_key(last.date(), self.frequency) == period_key(today, self.frequency):
@@ -202,10 +279,12 @@ class AnyDriftTrigger(Trigger):
     def __init__(self, min_trade_size: float) -> None:
         self.min_trade_size = min_trade_size
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         drift = drifts(ctx, targets)
         worst = max(drift, key=lambda u: abs(drift[u]))
-        fired = abs(drift[worst]) > max(self.min_trade_size, DRIFT_EPS)
+        unheld = any(t > 0 and drift.get(u, 0.0) <= -t + DRIFT_EPS for u, t in targets.items())
+        fired = unheld or abs(drift[worst]) > max(self.min_trade_size, DRIFT_EPS) \
+            or cash_drift(ctx, targets) > max(self.min_trade_size, DRIFT_EPS)
         return TriggerDecision(
             fired=fired, trigger="any_drift",
             reason=f"largest drift {worst} {drift[worst]:+.4f} vs min_trade_size {self.min_trade_size}",
@@ -215,7 +294,7 @@ class AnyDriftTrigger(Trigger):
 class AlwaysTrigger(Trigger):
     """Always fires (for ``force_rebalance`` and for tests)."""
 
-    def evaluate(self, ctx: MarketContext, targets: dict[str, float]) -> TriggerDecision:
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         return TriggerDecision(fired=True, trigger="always", reason="forced")
 
 

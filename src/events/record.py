@@ -29,7 +29,29 @@ def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
         cause=cause,
         engine_notes=engine.notes if engine else [],
         exclusions=engine.exclusions if engine else [],
+        warnings=list(plan.risk.warnings) if plan.risk else [],
     )
+
+
+def verdict_signature(event: RebalancingEvent) -> tuple:
+    """What makes two blocked (or failed) decisions 'the same': status, and each limit that did
+    not pass with its reason and units (values such as a Sharpe of 0.31 vs 0.32 do not count)."""
+    held = tuple(sorted((v.limit, v.action.value, v.reason_code.value, tuple(sorted(v.units)))
+                        for v in event.risk_verdicts if v.action.value != "pass"))
+    return (event.status.value, held, event.trigger.trigger if event.status.value == "engine_failed" else "")
+
+
+def fold_repeat(previous: RebalancingEvent, event: RebalancingEvent) -> RebalancingEvent | None:
+    """``previous`` with one more repeat if ``event`` repeats its verdict unchanged, else None.
+
+    Only blocked and engine-failed events fold; any event with orders in between breaks the run
+    (the caller passes the latest event as ``previous``).
+    """
+    if event.status.value not in ("blocked", "engine_failed") or previous.status != event.status:
+        return None
+    if previous.portfolio_name != event.portfolio_name or verdict_signature(previous) != verdict_signature(event):
+        return None
+    return previous.model_copy(update={"repeats": previous.repeats + 1, "last_repeated_at": event.timestamp})
 
 
 def event_from_plan(

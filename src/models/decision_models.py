@@ -9,7 +9,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from src.models.base import StrictModel
-from src.models.risk_models import ReasonCode, RiskDecision, RiskVerdict
+from src.models.risk_models import ReasonCode, RiskDecision, RiskExclusion, RiskVerdict
 from src.models.trading_models import Order, OrderPlan, SkippedTrade
 
 
@@ -21,6 +21,16 @@ class TriggerDecision(StrictModel):
     reason: str = Field(description="Human-readable why / why not.")
     details: dict[str, float] = Field(
         default_factory=dict, description="Numbers behind the decision (drift per unit, ...)."
+    )
+    memory: dict[str, float] = Field(
+        default_factory=dict,
+        description="Updates to PortfolioState.memory that the runtime keeps for the next decision, "
+        "whether or not the trigger fired.",
+    )
+    scope: Optional[list[str]] = Field(
+        None,
+        description="If set, only these units are traded back to target (a partial rebalance); the "
+        "others keep their weights except to fund or absorb the trade.",
     )
 
 
@@ -41,6 +51,9 @@ class EngineResult(StrictModel):
     exclusions: list[Exclusion] = Field(default_factory=list, description="Units left out.")
     diagnostics: dict[str, float] = Field(
         default_factory=dict, description="Numbers behind the targets (e.g. Sharpe before/after)."
+    )
+    memory: dict[str, float] = Field(
+        default_factory=dict, description="Updates to PortfolioState.memory kept for the next decision."
     )
 
 
@@ -67,6 +80,17 @@ class RebalancePlan(StrictModel):
     risk: Optional[RiskDecision] = Field(None, description="The risk stage's verdicts.")
     order_plan: Optional[OrderPlan] = Field(None, description="The orders, if any.")
     message: str = Field(description="One-line summary of the outcome.")
+    memory: dict[str, float] = Field(
+        default_factory=dict, description="PortfolioState.memory after this decision (the runtime keeps it)."
+    )
+    risk_exclusions: dict[str, RiskExclusion] = Field(
+        default_factory=dict, description="Units held out by the risk stage after this decision."
+    )
+    trading_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description="What the trigger measured drift against: the engine's targets after the units "
+        "held out by the risk stage (empty if the engine was not run).",
+    )
 
     @property
     def orders(self) -> list[Order]:
@@ -102,6 +126,12 @@ class RebalancingEvent(StrictModel):
     exclusions: list[Exclusion] = Field(default_factory=list, description="Units the engine left out.")
     skipped_trades: list[SkippedTrade] = Field(default_factory=list, description="Trades not made, and why.")
     fees: float = Field(0.0, ge=0.0, description="Fees actually charged.")
+    repeats: int = Field(
+        0, ge=0, description="How many later checks reached this same verdict (same limits, same units) "
+        "and were folded into this event instead of writing a new one.",
+    )
+    last_repeated_at: Optional[datetime] = Field(None, description="When the last folded repeat happened.")
+    warnings: list[str] = Field(default_factory=list, description="Limits that warned without blocking.")
     tax: Optional[dict[str, Any]] = Field(
         None, description="Tax report: harvest candidates, lots realized, disallowed losses, substitutes, "
         "wash-sale decisions on the plan, and the year's tax impact (see src/tax/overlay.py)."

@@ -8,6 +8,7 @@ from typing import Literal, Optional, Union
 from pydantic import Field
 
 from src.models.base import StrictModel
+from src.models.risk_models import RiskExclusion
 from src.models.trading_models import OrderSide, OrderStatus
 from src.tax.models import TaxSettings
 
@@ -70,6 +71,10 @@ class AgentState(StrictModel):
     last_check_at: Optional[datetime] = Field(None, description="Last completed cycle.")
     last_trigger_at: Optional[datetime] = Field(None, description="Last cycle whose trigger fired.")
     history: list[ValuePoint] = Field(default_factory=list, description="Value and weights per cycle.")
+    memory: dict[str, float] = Field(default_factory=dict, description="Triggers' and engines' memory.")
+    risk_exclusions: dict[str, RiskExclusion] = Field(
+        default_factory=dict, description="Units the risk stage holds out (hysteresis)."
+    )
 
 
 class RuntimeSettings(StrictModel):

@@ -109,6 +109,25 @@ class AdaptiveParams(MethodParams):
         le=1.0,
         description="Trade when any unit is this far from the adaptive targets.",
     )
+    adoption_margin: float = Field(
+        0.05,
+        ge=0.0,
+        description="Hysteresis on the Sharpe improvement: a tilt is adopted at min_improvement + margin "
+        "and dropped only below min_improvement - margin (annualised Sharpe units).",
+    )
+    confirmations: int = Field(
+        2,
+        ge=1,
+        description="Consecutive checks that must agree before the tilt is adopted or dropped (the "
+        "improvement has to persist).",
+    )
+    tilt_tolerance: float = Field(
+        0.025,
+        ge=0.0,
+        le=1.0,
+        description="While the tilt stays adopted, its targets move only when some unit's tilted weight "
+        "differs from the current target by at least this much.",
+    )
     check_frequency: Frequency = Field(
         Frequency.DAILY, description="How often drift is checked, on the event's clock."
     )

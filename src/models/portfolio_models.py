@@ -33,7 +33,9 @@ from src.models.risk_models import (
     ReasonCode,
     RiskAction,
     RiskDecision,
+    RiskExclusion,
     RiskLimits,
+    RiskPolicy,
     RiskStatus,
     RiskVerdict,
 )
@@ -92,6 +94,12 @@ class PortfolioConfig(StrictModel):
     )
     risk_limits: RiskLimits = Field(
         default_factory=RiskLimits, description="Limits checked after the engine."
+    )
+    risk_policy: RiskPolicy = Field(
+        default_factory=RiskPolicy,
+        description="What a failed limit does: where dropped weight goes, hysteresis before a unit is "
+        "readmitted, whether trailing unit limits apply to plain assets, and whether portfolio-level "
+        "limits warn or block.",
     )
     risk_lookback_days: int = Field(
         252, ge=20, description="Trading days of returns the risk limits are measured over."
@@ -214,6 +222,6 @@ __all__ = [
     "FeeModel", "Frequency", "MethodParams", "Order", "OrderPlan", "OrderSide", "OrderStatus",
     "PARAMS_BY_METHOD", "PlanStatus", "PortfolioConfig", "PortfolioState", "ReasonCode",
     "RebalancePlan", "RebalancingEvent", "RebalancingMethod", "RiskAction", "RiskDecision",
-    "RiskLimits", "RiskParityParams", "RiskStatus", "RiskVerdict", "SkippedTrade",
+    "RiskExclusion", "RiskLimits", "RiskParityParams", "RiskPolicy", "RiskStatus", "RiskVerdict", "SkippedTrade",
     "StrategyPosition", "ThresholdParams", "TriggerDecision", "UnitKind", "check_limits_feasible",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Literal, Mapping, Optional
 
 from pydantic import Field, model_validator
 
@@ -56,6 +57,63 @@ class RiskLimits(StrictModel):
 DEFAULT_RISK_LIMITS: Mapping[str, float] = MappingProxyType(RiskLimits().model_dump())
 
 
+class RiskPolicy(StrictModel):
+    """What a failed limit does: the settings of the risk stage beside the nine limits.
+
+    Defaults are chosen from the decision-quality backtests (README, "Risk limits"): they
+    protect without switching units in and out.
+    """
+
+    on_drop: Literal["redistribute", "cash"] = Field(
+        "redistribute",
+        description="Where a dropped unit's weight goes: 'redistribute' to the surviving units in "
+        "proportion to their targets, within max_single_strategy (the rest to cash); 'cash' keeps it "
+        "in cash (the stage then only ever shrinks exposure).",
+    )
+    unit_limits_for_assets: bool = Field(
+        False,
+        description="Apply the per-unit trailing limits (min_strategy_sharpe, max_strategy_drawdown, "
+        "max_correlation_pair) to plain assets too; by default they apply to strategy sleeves only "
+        "(dropping an index fund for a bad trailing year is market timing, not risk control).",
+    )
+    portfolio_limit_action: Literal["warn", "block", "block_if_worse"] = Field(
+        "warn",
+        description="What a breached portfolio-level limit (max_avg_correlation, min_portfolio_sharpe, "
+        "max_portfolio_drawdown) does: 'warn' records the breach and trades to the targets; 'block' "
+        "holds positions; 'block_if_worse' blocks only when the targets measure worse on that figure "
+        "than the weights held now (cash counts as a zero return).",
+    )
+    readmit_sharpe_margin: float = Field(
+        0.25, ge=0.0,
+        description="A unit dropped for min_strategy_sharpe is readmitted only once its Sharpe is at "
+        "least min_strategy_sharpe + this margin (annualised Sharpe units).",
+    )
+    readmit_drawdown_margin: float = Field(
+        0.05, ge=0.0,
+        description="A unit dropped for max_strategy_drawdown is readmitted only once its drawdown is at "
+        "most max_strategy_drawdown - this margin (fraction).",
+    )
+    readmit_correlation_margin: float = Field(
+        0.10, ge=0.0,
+        description="A unit dropped for max_correlation_pair is readmitted only once its correlation "
+        "with every held unit is at most max_correlation_pair - this margin.",
+    )
+    min_days_out: int = Field(
+        63, ge=0,
+        description="Calendar days a dropped unit stays out at least, whatever its figures do.",
+    )
+
+
+class RiskExclusion(StrictModel):
+    """A unit the risk stage holds out, remembered between decisions (hysteresis)."""
+
+    unit: str = Field(description="The unit held out.")
+    limit: str = Field(description="The limit that dropped it (a field of RiskLimits).")
+    reason_code: "ReasonCode" = Field(description="Machine-readable reason.")
+    since: datetime = Field(description="When it was dropped (event clock).")
+    value: Optional[float] = Field(None, description="The figure that dropped it.")
+
+
 class ReasonCode(str, Enum):
     """Why a risk verdict or an exclusion was issued."""
 
@@ -73,15 +131,18 @@ class ReasonCode(str, Enum):
     PORTFOLIO_SHARPE_BELOW_MIN = "PORTFOLIO_SHARPE_BELOW_MIN"
     PORTFOLIO_DRAWDOWN_ABOVE_MAX = "PORTFOLIO_DRAWDOWN_ABOVE_MAX"
     NOT_EVALUATED = "NOT_EVALUATED"
+    HELD_OUT = "HELD_OUT"
+    READMITTED = "READMITTED"
 
 
 class RiskAction(str, Enum):
-    """What the risk stage did about one limit. It can only shrink or block."""
+    """What the risk stage did about one limit."""
 
     PASS = "pass"
     SHRINK = "shrink"
     DROP = "drop"
     BLOCK = "block"
+    WARN = "warn"
 
 
 class RiskVerdict(StrictModel):
@@ -92,7 +153,7 @@ class RiskVerdict(StrictModel):
         description="The measured value (worst unit for per-unit limits); None if not measurable."
     )
     threshold: float = Field(description="The limit's configured value.")
-    action: RiskAction = Field(description="pass, shrink, drop or block.")
+    action: RiskAction = Field(description="pass, shrink, drop, block or warn.")
     reason_code: ReasonCode = Field(description="Machine-readable reason.")
     units: list[str] = Field(default_factory=list, description="Units the action applied to.")
     message: str = Field(description="Human-readable explanation.")
@@ -113,3 +174,10 @@ class RiskDecision(StrictModel):
     weights: dict[str, float] = Field(description="Final target weights; empty when blocked.")
     verdicts: list[RiskVerdict] = Field(description="One verdict per limit, in evaluation order.")
     block_reason: Optional[str] = Field(None, description="Which limit blocked, and why.")
+    exclusions: dict[str, RiskExclusion] = Field(
+        default_factory=dict, description="Units held out after this decision (carried to the next one)."
+    )
+    warnings: list[str] = Field(default_factory=list, description="Breached limits that only warn.")
+
+
+RiskExclusion.model_rebuild()

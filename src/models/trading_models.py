@@ -9,6 +9,7 @@ from typing import Optional
 from pydantic import Field, field_validator, model_validator
 
 from src.models.base import StrictModel, UnitKind
+from src.models.risk_models import RiskExclusion
 
 
 class FeeModel(StrictModel):
@@ -43,6 +44,14 @@ class PortfolioState(StrictModel):
     )
     last_trigger_at: Optional[datetime] = Field(
         None, description="When a trigger last fired, whatever came of it (a calendar fires once per period)."
+    )
+    memory: dict[str, float] = Field(
+        default_factory=dict,
+        description="What triggers and engines remember between decisions (e.g. when a calendar last "
+        "decided, whether an adaptive tilt is adopted); keys are namespaced by the component.",
+    )
+    risk_exclusions: dict[str, RiskExclusion] = Field(
+        default_factory=dict, description="Units the risk stage holds out, by unit (hysteresis)."
     )
 
     @field_validator("holdings")

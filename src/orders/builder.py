@@ -1,7 +1,10 @@
 """Turning final target weights into orders a venue accepts.
 
-Rules: trades smaller than ``min_trade_size`` (a fraction of portfolio value) are skipped with
-a reason; sells come before buys; a sell never exceeds the units held; buys never spend more
+Rules: trades smaller than the minimum (``min_trade_size`` as a fraction of portfolio value, but
+never more than half the smallest positive target, so a portfolio of many small units still
+trades) are skipped with a reason, except that skipped buys are made after all when the cash
+they would leave idle is itself at least the minimum (cash does not build up from skipped buys);
+sells come before buys; a sell never exceeds the units held; buys never spend more
 than the cash available after the sells and all fees (they are scaled down together if cash
 is short); every order has a deterministic client order id and says why it exists; and a plan
 that would leave the portfolio further from its targets than it is now is not made.
@@ -93,17 +96,29 @@ def build_orders(
     nav = state.total_value()
     values = state.values()
     units = list(dict.fromkeys([*targets, *values]))
+    smallest = min((t for t in targets.values() if t > 0), default=min_trade_size * 2)
+    min_trade_size = min(min_trade_size, smallest / 2.0)
     skipped: list[SkippedTrade] = []
     wanted: dict[str, float] = {}
+    small: dict[str, float] = {}
     for unit in units:
         desired = targets.get(unit, 0.0) * nav - values.get(unit, 0.0)
         if abs(desired) <= DUST * nav:
             continue
         if abs(desired) < min_trade_size * nav:
-            skipped.append(SkippedTrade(unit=unit, desired_notional=desired,
-                                        reason=f"{abs(desired) / nav:.4%} of value is below min_trade_size {min_trade_size:.4%}"))
+            small[unit] = desired
             continue
         wanted[unit] = desired
+    # Cash the planned trades would leave beyond what the targets keep in cash: if skipping the
+    # small buys leaves at least the minimum idle, they are made after all.
+    idle = state.cash + sum(-d for d in wanted.values()) - max(0.0, 1.0 - sum(targets.values())) * nav
+    sweep = idle >= min_trade_size * nav and any(d > 0 for d in small.values())
+    for unit, desired in small.items():
+        if sweep and desired > 0:
+            wanted[unit] = desired
+            continue
+        skipped.append(SkippedTrade(unit=unit, desired_notional=desired,
+                                    reason=f"{abs(desired) / nav:.4%} of value is below min_trade_size {min_trade_size:.4%}"))
 
     def reason(unit: str, extra: str = "") -> str:
         return (f"{unit}: weight {values.get(unit, 0.0) / nav:.4f} -> target {targets.get(unit, 0.0):.4f}"

@@ -1,33 +1,36 @@
-"""The risk stage: check engine weights against the nine limits; shrink or block, never invent.
+"""The risk stage: check engine weights against the nine limits, with a verdict for each.
 
-Rules, in evaluation order (each limit yields one ``RiskVerdict``):
+Rules, in evaluation order (each limit yields one ``RiskVerdict``); what a failed limit does is
+set by ``RiskPolicy`` (``PortfolioConfig.risk_policy``):
 
-1. History: a unit with fewer than ``min_history_days`` returns in the lookback is dropped
-   (``INSUFFICIENT_HISTORY``): missing data fails closed.
-2. ``min_strategy_sharpe``: units whose lookback Sharpe is lower are dropped.
-3. ``max_strategy_drawdown``: units whose lookback max drawdown is deeper are dropped.
-4. ``max_correlation_pair``: pairs above the limit, most correlated first: the unit with the
-   lower Sharpe is dropped (a correlation is a property of the units, not of the weights, so
-   only removing one of the pair meets it).
-5. ``max_portfolio_leverage``: gross exposure above the limit is scaled down to it.
-6. ``max_single_strategy`` / ``min_single_strategy``: the surviving weights are projected
-   exactly onto ``{w : min <= w <= max, sum(w) = s}`` where ``s`` is their own sum (the gross
-   exposure when nothing was dropped, so ``sum(w) = 1`` for a fully invested engine). Weight of
-   dropped units goes to cash, never to the survivors; if the survivors cannot hold ``s``
-   (``n * max < s``), the excess stays in cash too. Only ``n * min`` above the leverage limit
-   blocks.
-7. ``max_avg_correlation``: the weight-averaged pairwise correlation
-   ``sum_{i!=j} w_i w_j rho_ij / sum_{i!=j} w_i w_j`` above the limit blocks.
-8. ``min_portfolio_sharpe`` / ``max_portfolio_drawdown``: measured on the lookback returns of
-   the final weights (held constant); a breach blocks, since no shrinking of weights makes a
-   weak portfolio strong.
+1. History: a unit with fewer than ``min_history_days`` returns in the lookback cannot be
+   measured. It is held at the engine's weight and exempt from the trailing limits
+   (``INSUFFICIENT_HISTORY``, recorded), so a new account is invested from its first day.
+2. Per-unit trailing limits (``min_strategy_sharpe``, ``max_strategy_drawdown``,
+   ``max_correlation_pair``) apply to strategy sleeves; to plain assets only with
+   ``risk_policy.unit_limits_for_assets``. A breach drops the unit (for a correlated pair, the one
+   with the lower Sharpe). Hysteresis: a dropped unit stays out until its figure has recovered
+   past the limit by the policy's margin *and* ``min_days_out`` calendar days have passed; the
+   exclusions are returned in ``RiskDecision.exclusions`` and passed back in next time.
+3. ``max_portfolio_leverage``: gross exposure above the limit is scaled down to it.
+4. Dropped weight goes to the survivors in proportion to their weights
+   (``on_drop="redistribute"``) or stays in cash (``on_drop="cash"``); then the weights are
+   projected exactly onto ``[min_single_strategy, max_single_strategy]`` (what cannot be held
+   under the caps stays in cash). Only ``n * min`` above the leverage limit blocks.
+5. Portfolio-level limits (``max_avg_correlation``, ``min_portfolio_sharpe``,
+   ``max_portfolio_drawdown``), measured on the lookback returns at the final weights, follow
+   ``portfolio_limit_action``: ``warn`` (default: recorded, the targets stand), ``block``, or
+   ``block_if_worse`` (block only if the targets measure worse than the weights held now).
 
-Blocked means: no weights, no orders; ``block_reason`` names the limit.
+A limit that cannot bind (a correlation limit of 1 or more) is not computed. Blocked means: no
+weights, no orders; ``block_reason`` names the limit.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from typing import Mapping, Optional
 
 import numpy as np
 import pandas as pd
@@ -36,120 +39,186 @@ from src.models.portfolio_models import (
     ReasonCode,
     RiskAction,
     RiskDecision,
+    RiskExclusion,
     RiskLimits,
+    RiskPolicy,
     RiskStatus,
     RiskVerdict,
 )
+from src.risk.portfolio_checks import portfolio_checks
 from src.risk.projection import project_capped_simplex
-from src.utils.performance import max_drawdown, sharpe_ratio
+from src.risk.stats import column_drawdowns, column_sharpes
 
 TOL = 1e-9
+UNIT_LIMITS = ("min_strategy_sharpe", "max_strategy_drawdown", "max_correlation_pair")
 
 
-def _verdict(limit: str, value: float | None, threshold: float, action: RiskAction, code: ReasonCode,
-             message: str, units: list[str] | None = None) -> RiskVerdict:
-    return RiskVerdict(limit=limit, value=value, threshold=threshold, action=action,
-                       reason_code=code, units=units or [], message=message)
+def verdict(limit: str, value: float | None, threshold: float, action: RiskAction, code: ReasonCode,
+            message: str, units: list[str] | None = None) -> RiskVerdict:
+    """A verdict built without re-validation (every argument comes from this stage)."""
+    return RiskVerdict.model_construct(limit=limit, value=value, threshold=threshold, action=action,
+                                       reason_code=code, units=units or [], message=message)
 
 
-class _Stage:
-    """Working state of one evaluation (kept private; the public API is ``apply_risk_limits``)."""
+def not_evaluated(limits: RiskLimits, names: list[str], why: str) -> list[RiskVerdict]:
+    """Verdicts of limits skipped because an earlier one blocked."""
+    return [verdict(n, None, getattr(limits, n), RiskAction.BLOCK, ReasonCode.NOT_EVALUATED,
+                    f"not evaluated: {why}") for n in names]
 
-    def __init__(self, weights: dict[str, float], returns: pd.DataFrame, limits: RiskLimits,
-                 lookback: int, min_history: int) -> None:
-        self.limits = limits
-        self.units = [u for u, w in weights.items() if w > 0]
-        self.engine_weights = weights
-        self.alive = set(self.units)
+
+def surviving_targets(weights: Mapping[str, float], exclusions: Mapping[str, RiskExclusion],
+                      limits: RiskLimits, policy: RiskPolicy) -> dict[str, float]:
+    """The engine's targets after the units currently held out, as the risk stage would place them.
+
+    The trigger measures drift against these, so a unit that is held out does not keep the
+    drift band armed.
+    """
+    out = [u for u in weights if u in exclusions]
+    if not out:
+        return dict(weights)
+    units = [u for u, w in weights.items() if w > 0 and u not in exclusions]
+    if not units:
+        return {}
+    raw = np.array([weights[u] for u in units], dtype=float)
+    dropped = sum(weights[u] for u in out)
+    final = _place(raw, dropped, limits, policy)
+    return {u: float(w) for u, w in zip(units, final)}
+
+
+def _place(raw: np.ndarray, dropped: float, limits: RiskLimits, policy: RiskPolicy) -> np.ndarray:
+    """Survivors' weights after the dropped weight is redistributed or sent to cash, within caps."""
+    n = len(raw)
+    invested = float(raw.sum())
+    if policy.on_drop == "redistribute" and invested > 0:
+        invested += dropped
+        raw = raw * (invested / raw.sum())
+    target_sum = max(min(invested, n * limits.max_single_strategy), n * limits.min_single_strategy)
+    target_sum = min(target_sum, max(invested, n * limits.min_single_strategy))
+    return project_capped_simplex(raw, limits.min_single_strategy, limits.max_single_strategy, target_sum)
+
+
+class _UnitStage:
+    """Per-unit limits with hysteresis (private; ``apply_risk_limits`` is the API)."""
+
+    def __init__(self, units: list[str], window: np.ndarray, subject: np.ndarray, limits: RiskLimits,
+                 policy: RiskPolicy, prior: Mapping[str, RiskExclusion], now: datetime) -> None:
+        self.units, self.window, self.subject = units, window, subject
+        self.limits, self.policy, self.prior, self.now = limits, policy, prior, now
+        self.alive = np.ones(len(units), dtype=bool)
+        self.exclusions: dict[str, RiskExclusion] = {}
         self.verdicts: list[RiskVerdict] = []
-        self.window = returns.reindex(columns=self.units).iloc[-lookback:]
-        self.min_history = min_history
-        self.sharpe: dict[str, float] = {}
-        self.drawdown: dict[str, float] = {}
+        self.sharpe = np.full(len(units), np.nan)
+        idx = np.flatnonzero(subject)
+        if len(idx):
+            self.sharpe[idx] = column_sharpes(window[:, idx])
 
-    def drop(self, units: list[str]) -> None:
-        self.alive -= set(units)
+    def _timed(self, u: str) -> bool:
+        since = self.prior[u].since
+        return (self.now - since).days >= self.policy.min_days_out
 
-    def history(self) -> None:
-        counts = self.window.notna().sum()
-        short = [u for u in self.units if counts[u] < self.min_history]
-        self.drop(short)
-        for u in self.alive:
-            series = self.window[u].dropna().to_numpy()
-            self.sharpe[u] = sharpe_ratio(series)
-            self.drawdown[u] = max_drawdown(series)
-        worst = int(counts.min()) if len(counts) else 0
-        self.verdicts.append(_verdict(
-            "min_history_days", float(worst), float(self.min_history),
-            RiskAction.DROP if short else RiskAction.PASS,
-            ReasonCode.INSUFFICIENT_HISTORY if short else ReasonCode.OK,
-            f"dropped {short}: fewer than {self.min_history} returns in the lookback" if short
-            else "every unit has enough history", short))
-
-    def per_unit(self, limit: str, values: dict[str, float], breach, code: ReasonCode, label: str,
-                 side: str) -> None:
+    def apply(self, limit: str, values: np.ndarray, breach, recovered, code: ReasonCode, label: str) -> None:
         threshold = getattr(self.limits, limit)
-        live = {u: values[u] for u in self.units if u in self.alive}
-        bad = sorted(u for u, v in live.items() if breach(v, threshold))
-        self.drop(bad)
-        worst = None
-        if live:
-            worst = min(live.values()) if code == ReasonCode.STRATEGY_SHARPE_BELOW_MIN else max(live.values())
-        detail = ", ".join(f"{u} {live[u]:.3f}" for u in bad)
-        self.verdicts.append(_verdict(
-            limit, worst, threshold, RiskAction.DROP if bad else RiskAction.PASS,
-            code if bad else ReasonCode.OK,
-            f"dropped {detail}: {label} {side} {threshold} (their weight goes to cash)" if bad
-            else f"every unit's {label} is within {threshold}", bad))
+        dropped, held, readmitted = [], [], []
+        for i in np.flatnonzero(self.subject & self.alive):
+            u, v = self.units[i], float(values[i])
+            earlier = self.prior.get(u)
+            if earlier is not None and earlier.limit == limit:
+                if recovered(v, threshold) and self._timed(u):
+                    readmitted.append(u)
+                    continue
+                self.alive[i] = False
+                self.exclusions[u] = earlier
+                held.append(f"{u} {v:.3f}")
+            elif breach(v, threshold):
+                self.alive[i] = False
+                self.exclusions[u] = RiskExclusion.model_construct(unit=u, limit=limit, reason_code=code,
+                                                                   since=self.now, value=v)
+                dropped.append(f"{u} {v:.3f}")
+        live = values[self.subject]
+        worst = None if not len(live) else float(np.nanmin(live) if limit == "min_strategy_sharpe" else np.nanmax(live))
+        parts = []
+        if dropped:
+            parts.append(f"dropped {', '.join(dropped)}: {label} beyond {threshold}")
+        if held:
+            parts.append(f"still held out {', '.join(held)} (readmitted once {label} is past the limit by the "
+                         f"margin and {self.policy.min_days_out} days have passed)")
+        if readmitted:
+            parts.append(f"readmitted {readmitted}: {label} recovered past the margin")
+        out = [s.split(" ")[0] for s in dropped + held]
+        action = RiskAction.DROP if out else RiskAction.PASS
+        reason = code if dropped else ReasonCode.HELD_OUT if held else ReasonCode.READMITTED if readmitted else ReasonCode.OK
+        self.verdicts.append(verdict(limit, worst, threshold, action, reason,
+                                     "; ".join(parts) or f"every unit's {label} is within {threshold}", out))
 
-    def correlation(self) -> pd.DataFrame:
-        live = [u for u in self.units if u in self.alive]
-        corr = self.window[live].dropna().corr()
-        return corr
-
-    def correlation_pairs(self) -> None:
-        limit = self.limits.max_correlation_pair
-        corr = self.correlation()
-        live = list(corr.columns)
-        pairs = sorted(((corr.iloc[i, j], live[i], live[j]) for i in range(len(live))
-                        for j in range(i + 1, len(live))), reverse=True)
-        dropped, notes = [], []
-        for rho, a, b in pairs:
-            if rho > limit and a in self.alive and b in self.alive:
-                weaker = a if self.sharpe[a] < self.sharpe[b] else b
-                self.drop([weaker])
-                dropped.append(weaker)
-                notes.append(f"{a}~{b} rho {rho:.3f}: dropped {weaker} (lower Sharpe; its weight goes to cash)")
-        top = float(pairs[0][0]) if pairs else None
-        self.verdicts.append(_verdict(
-            "max_correlation_pair", top, limit, RiskAction.DROP if dropped else RiskAction.PASS,
-            ReasonCode.CORRELATION_PAIR_ABOVE_MAX if dropped else ReasonCode.OK,
-            "; ".join(notes) if notes else f"no pair above {limit}", dropped))
-
-
-def _not_evaluated(limits: RiskLimits, names: list[str], why: str) -> list[RiskVerdict]:
-    return [_verdict(n, None, getattr(limits, n), RiskAction.BLOCK, ReasonCode.NOT_EVALUATED,
-                     f"not evaluated: {why}") for n in names]
-
-
-def _blocked(stage: _Stage, reason: str, rest: list[str]) -> RiskDecision:
-    verdicts = stage.verdicts + _not_evaluated(stage.limits, rest, "an earlier limit blocked")
-    return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=verdicts, block_reason=reason)
+    def correlation(self) -> None:
+        limit, margin = self.limits.max_correlation_pair, self.policy.readmit_correlation_margin
+        idx = np.flatnonzero(self.subject & self.alive)
+        if limit >= 1.0 or len(idx) < 2:
+            why = "cannot bind (limit >= 1)" if limit >= 1.0 else "fewer than two units it applies to"
+            self.verdicts.append(verdict("max_correlation_pair", None, limit, RiskAction.PASS, ReasonCode.OK,
+                                         f"not computed: {why}"))
+            return
+        block = self.window[:, idx]
+        block = block[~np.isnan(block).any(axis=1)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(block, rowvar=False)
+        corr = np.where(np.isfinite(corr), corr, 0.0)  # a flat unit (a sleeve in cash) correlates with nothing
+        names = [self.units[i] for i in idx]
+        keep = np.ones(len(idx), dtype=bool)
+        notes, out = [], []
+        # Units held out for correlation come back only when clear of every other unit by the margin.
+        for k, u in enumerate(names):
+            earlier = self.prior.get(u)
+            if earlier is not None and earlier.limit == "max_correlation_pair":
+                others = np.delete(corr[k], k)
+                top = float(others.max()) if len(others) else -1.0
+                if top <= limit - margin + TOL and self._timed(u):
+                    notes.append(f"readmitted {u} (max correlation {top:.3f})")
+                else:
+                    keep[k] = False
+                    self.exclusions[u] = earlier
+                    out.append(u)
+                    notes.append(f"still held out {u} (max correlation {top:.3f} > {limit - margin:.3f} or too soon)")
+        iu, ju = np.triu_indices(len(idx), k=1)
+        rho = corr[iu, ju]
+        order = np.argsort(-rho)
+        for p in order[rho[order] > limit + TOL]:
+            a, b = iu[p], ju[p]
+            if keep[a] and keep[b]:
+                weaker = a if self.sharpe[idx[a]] < self.sharpe[idx[b]] else b
+                keep[weaker] = False
+                u = names[weaker]
+                out.append(u)
+                self.exclusions[u] = RiskExclusion.model_construct(
+                    unit=u, limit="max_correlation_pair", reason_code=ReasonCode.CORRELATION_PAIR_ABOVE_MAX,
+                    since=self.now, value=float(rho[p]))
+                notes.append(f"{names[a]}~{names[b]} rho {rho[p]:.3f}: dropped {u} (lower Sharpe)")
+        self.alive[idx[~keep]] = False
+        top = float(rho.max()) if len(rho) else None
+        code = ReasonCode.CORRELATION_PAIR_ABOVE_MAX if any("dropped" in n for n in notes) else (
+            ReasonCode.HELD_OUT if out else ReasonCode.OK)
+        self.verdicts.append(verdict("max_correlation_pair", top, limit, RiskAction.DROP if out else RiskAction.PASS,
+                                     code, "; ".join(notes) if notes else f"no pair above {limit}", out))
 
 
 def apply_risk_limits(
-    weights: dict[str, float],
+    weights: Mapping[str, float],
     returns: pd.DataFrame,
     limits: RiskLimits,
     *,
     lookback: int,
     min_history: int,
+    policy: Optional[RiskPolicy] = None,
+    strategy_units: Optional[set[str]] = None,
+    exclusions: Optional[Mapping[str, RiskExclusion]] = None,
+    timestamp: Optional[datetime] = None,
+    current_weights: Optional[Mapping[str, float]] = None,
 ) -> RiskDecision:
     """Check ``weights`` against every limit; return final weights or a block, with verdicts.
 
     Parameters
     ----------
-    weights : dict
+    weights : mapping
         The engine's weights (non-negative, finite).
     returns : pandas.DataFrame
         Daily returns per unit, dates up to the event.
@@ -158,117 +227,114 @@ def apply_risk_limits(
     lookback : int
         Trading days the statistics are measured over.
     min_history : int
-        Fewest returns a unit needs inside the lookback.
+        Fewest returns a unit needs inside the lookback to be measured.
+    policy : RiskPolicy, optional
+        What failed limits do (defaults: ``RiskPolicy()``).
+    strategy_units : set of str, optional
+        Units that are strategy sleeves; None treats every unit as one.
+    exclusions : mapping, optional
+        Units held out by the previous decision (hysteresis memory).
+    timestamp : datetime, optional
+        The event's clock (default: the last date of ``returns``).
+    current_weights : mapping, optional
+        Weights held now (for ``block_if_worse``).
 
     Returns
     -------
     RiskDecision
-        Weights only ever shrink, are dropped, or are redistributed by the exact projection
-        among the engine's own units; no unit the engine did not propose is ever added.
+        Final weights (empty when blocked), one verdict per limit, warnings and the exclusions
+        to carry to the next decision. No unit the engine did not propose is ever added.
     """
+    policy = policy or RiskPolicy()
     bad = {u: w for u, w in weights.items() if not (isinstance(w, float | int) and math.isfinite(w) and w >= 0)}
     if bad or not weights or sum(weights.values()) <= 0:
-        reason = f"engine weights invalid: {bad or weights}"
-        verdict = _verdict("engine_output", None, 0.0, RiskAction.BLOCK, ReasonCode.ENGINE_OUTPUT_INVALID, reason)
-        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=[verdict], block_reason=reason)
-
-    stage = _Stage(weights, returns, limits, lookback, min_history)
-    stage.history()
-    stage.per_unit("min_strategy_sharpe", stage.sharpe, lambda v, t: v < t - TOL,
-                   ReasonCode.STRATEGY_SHARPE_BELOW_MIN, "Sharpe", "below")
-    stage.per_unit("max_strategy_drawdown", stage.drawdown, lambda v, t: v > t + TOL,
-                   ReasonCode.STRATEGY_DRAWDOWN_ABOVE_MAX, "max drawdown", "above")
+        reason = f"engine weights invalid: {bad or dict(weights)}"
+        v = verdict("engine_output", None, 0.0, RiskAction.BLOCK, ReasonCode.ENGINE_OUTPUT_INVALID, reason)
+        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=[v], block_reason=reason)
+    units = [u for u, w in weights.items() if w > 0]
+    now = timestamp or (returns.index[-1].to_pydatetime() if len(returns) else datetime.min)
+    window = returns.reindex(columns=units).to_numpy(dtype=float)[-lookback:]
+    counts = (~np.isnan(window)).sum(axis=0) if len(window) else np.zeros(len(units), dtype=int)
+    enough = counts >= min_history
+    short = [u for u, ok in zip(units, enough) if not ok]
+    strategies = set(units) if strategy_units is None else set(strategy_units)
+    subject = enough & np.array([u in strategies or policy.unit_limits_for_assets for u in units])
+    stage = _UnitStage(units, window, subject, limits, policy, exclusions or {}, now)
+    stage.verdicts.append(verdict(
+        "min_history_days", float(counts.min()) if len(counts) else 0.0, float(min_history), RiskAction.PASS,
+        ReasonCode.INSUFFICIENT_HISTORY if short else ReasonCode.OK,
+        f"{short} held at the engine's weight: fewer than {min_history} returns in the lookback, trailing "
+        f"limits not evaluated" if short else "every unit has enough history", short))
+    stage.apply("min_strategy_sharpe", stage.sharpe, lambda v, t: v < t - TOL,
+                lambda v, t: v >= t + policy.readmit_sharpe_margin - TOL, ReasonCode.STRATEGY_SHARPE_BELOW_MIN, "Sharpe")
+    drawdowns = np.full(len(units), np.nan)
+    idx = np.flatnonzero(subject)
+    if len(idx):
+        drawdowns[idx] = column_drawdowns(window[:, idx])
+    stage.apply("max_strategy_drawdown", drawdowns, lambda v, t: v > t + TOL,
+                lambda v, t: v <= t - policy.readmit_drawdown_margin + TOL, ReasonCode.STRATEGY_DRAWDOWN_ABOVE_MAX,
+                "max drawdown")
     remaining = ["max_correlation_pair", "max_portfolio_leverage", "max_single_strategy",
                  "min_single_strategy", "max_avg_correlation", "min_portfolio_sharpe", "max_portfolio_drawdown"]
-    if not stage.alive:
-        return _blocked(stage, "every unit was dropped by the per-unit limits", remaining)
-    stage.correlation_pairs()
+    if not stage.alive.any():
+        verdicts = stage.verdicts + not_evaluated(limits, remaining, "an earlier limit blocked")
+        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=verdicts, exclusions=stage.exclusions,
+                            block_reason="every unit was dropped by the per-unit limits")
+    stage.correlation()
+    return _size(stage, weights, window, enough, current_weights, returns)
 
-    gross = sum(stage.engine_weights[u] for u in stage.units)
+
+def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, enough: np.ndarray,
+          current: Optional[Mapping[str, float]], returns: pd.DataFrame) -> RiskDecision:
+    limits, policy, units = stage.limits, stage.policy, stage.units
+    engine = np.array([weights[u] for u in units], dtype=float)
+    gross = float(engine.sum())
     total = min(gross, limits.max_portfolio_leverage)
-    lev_action = RiskAction.SHRINK if gross > limits.max_portfolio_leverage + TOL else RiskAction.PASS
-    stage.verdicts.append(_verdict(
-        "max_portfolio_leverage", gross, limits.max_portfolio_leverage, lev_action,
-        ReasonCode.LEVERAGE_ABOVE_MAX if lev_action == RiskAction.SHRINK else ReasonCode.OK,
-        f"gross {gross:.4f} scaled to {total:.4f}" if lev_action == RiskAction.SHRINK else f"gross {gross:.4f}"))
-
-    units = stage.units
-    alive = np.array([u in stage.alive for u in units])
+    shrunk = gross > limits.max_portfolio_leverage + TOL
+    stage.verdicts.append(verdict(
+        "max_portfolio_leverage", gross, limits.max_portfolio_leverage,
+        RiskAction.SHRINK if shrunk else RiskAction.PASS, ReasonCode.LEVERAGE_ABOVE_MAX if shrunk else ReasonCode.OK,
+        f"gross {gross:.4f} scaled to {total:.4f}" if shrunk else f"gross {gross:.4f}"))
+    scaled = engine * (total / gross)
+    alive = stage.alive
     n = int(alive.sum())
-    raw = np.where(alive, np.array([stage.engine_weights[u] for u in units]) * (total / gross), 0.0)
-    # Dropped units' weight goes to cash: handing it to the survivors would raise their
-    # exposure, and this stage only ever shrinks.
-    invested = float(raw.sum())
-    capped = min(invested, n * limits.max_single_strategy)
-    target_sum = max(capped, n * limits.min_single_strategy)
-    if target_sum > limits.max_portfolio_leverage + TOL:
-        stage.verdicts.append(_verdict(
+    if n * limits.min_single_strategy > limits.max_portfolio_leverage + TOL:
+        stage.verdicts.append(verdict(
             "min_single_strategy", limits.max_portfolio_leverage / n, limits.min_single_strategy, RiskAction.BLOCK,
-            ReasonCode.BOUNDS_INFEASIBLE,
-            f"{n} unit(s) x min_single_strategy={limits.min_single_strategy} exceeds "
+            ReasonCode.BOUNDS_INFEASIBLE, f"{n} unit(s) x min_single_strategy={limits.min_single_strategy} exceeds "
             f"max_portfolio_leverage={limits.max_portfolio_leverage}"))
-        return _blocked(stage, f"min_single_strategy infeasible for {n} unit(s)", remaining[4:])
-    lo = np.where(alive, limits.min_single_strategy, 0.0)
-    hi = np.where(alive, limits.max_single_strategy, 0.0)
-    final = project_capped_simplex(raw, lo, hi, target_sum)
-    to_cash = invested - capped
-    for limit, code, over in (("max_single_strategy", ReasonCode.WEIGHT_ABOVE_MAX, raw > hi + TOL),
-                              ("min_single_strategy", ReasonCode.WEIGHT_BELOW_MIN, alive & (raw < lo - TOL))):
-        hit = [u for u, o in zip(units, over) if o]
-        value = float(raw[alive].max() if limit.startswith("max") else raw[alive].min())
-        shrink = bool(hit) or (limit.startswith("max") and to_cash > TOL)
+        rest = not_evaluated(limits, ["max_avg_correlation", "min_portfolio_sharpe", "max_portfolio_drawdown"],
+                             "an earlier limit blocked")
+        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=stage.verdicts + rest,
+                            exclusions=stage.exclusions, block_reason=f"min_single_strategy infeasible for {n} unit(s)")
+    raw = scaled[alive]
+    dropped = float(scaled[~alive].sum())
+    placed = _place(raw, dropped, limits, policy)
+    target = raw.sum() + (dropped if policy.on_drop == "redistribute" else 0.0)
+    to_cash = float(target - placed.sum())
+    alive_units = [u for u, a in zip(units, alive) if a]
+    lo, hi = limits.min_single_strategy, limits.max_single_strategy
+    for limit, code, hit in (
+        ("max_single_strategy", ReasonCode.WEIGHT_ABOVE_MAX, [u for u, w in zip(alive_units, raw) if w > hi + TOL]),
+        ("min_single_strategy", ReasonCode.WEIGHT_BELOW_MIN, [u for u, w in zip(alive_units, raw) if w < lo - TOL]),
+    ):
+        is_max = limit.startswith("max")
+        shrink = bool(hit) or (is_max and to_cash > TOL)
         message = "every weight within bounds"
         if shrink:
-            message = f"projected {hit} onto [{limits.min_single_strategy}, {limits.max_single_strategy}]"
-            if limit.startswith("max") and to_cash > TOL:
-                message += f"; {n} unit(s) can hold at most {capped:.4f}, {to_cash:.4f} stays in cash"
-        stage.verdicts.append(_verdict(
-            limit, value, getattr(limits, limit), RiskAction.SHRINK if shrink else RiskAction.PASS,
-            code if shrink else ReasonCode.OK, message, hit))
-    final_weights = {u: float(w) for u, w in zip(units, final) if w > 0}
-    return _portfolio_checks(stage, final_weights)
-
-
-def _portfolio_checks(stage: _Stage, final: dict[str, float]) -> RiskDecision:
-    limits = stage.limits
-    live = list(final)
-    w = np.array([final[u] for u in live])
-    window = stage.window[live].dropna()
-    avg = None
-    if len(live) > 1:
-        corr = window.corr().to_numpy()
-        outer = np.outer(w, w)
-        off = ~np.eye(len(live), dtype=bool)
-        avg = float((outer * corr)[off].sum() / outer[off].sum())
-    if avg is not None and avg > limits.max_avg_correlation + TOL:
-        stage.verdicts.append(_verdict("max_avg_correlation", avg, limits.max_avg_correlation, RiskAction.BLOCK,
-                                       ReasonCode.AVG_CORRELATION_ABOVE_MAX,
-                                       f"weighted average correlation {avg:.3f} > {limits.max_avg_correlation}"))
-        return _blocked(stage, f"max_avg_correlation: {avg:.3f} > {limits.max_avg_correlation}",
-                        ["min_portfolio_sharpe", "max_portfolio_drawdown"])
-    stage.verdicts.append(_verdict("max_avg_correlation", avg, limits.max_avg_correlation, RiskAction.PASS,
-                                   ReasonCode.OK, "single unit" if avg is None else f"weighted average {avg:.3f}"))
-    port = window.to_numpy() @ w
-    if len(port) < stage.min_history:
-        stage.verdicts += _not_evaluated(limits, ["min_portfolio_sharpe", "max_portfolio_drawdown"],
-                                         f"only {len(port)} common returns")
-        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=stage.verdicts,
-                            block_reason=f"portfolio history too short ({len(port)} common returns)")
-    p_sharpe, p_dd = sharpe_ratio(port), max_drawdown(port)
-    blocks = []
-    for limit, value, breach, code in (
-        ("min_portfolio_sharpe", p_sharpe, p_sharpe < limits.min_portfolio_sharpe - TOL, ReasonCode.PORTFOLIO_SHARPE_BELOW_MIN),
-        ("max_portfolio_drawdown", p_dd, p_dd > limits.max_portfolio_drawdown + TOL, ReasonCode.PORTFOLIO_DRAWDOWN_ABOVE_MAX),
-    ):
-        threshold = getattr(limits, limit)
-        stage.verdicts.append(_verdict(limit, value, threshold, RiskAction.BLOCK if breach else RiskAction.PASS,
-                                       code if breach else ReasonCode.OK,
-                                       f"target portfolio {limit.split('_', 2)[2]} {value:.3f} vs {threshold}"))
-        if breach:
-            blocks.append(f"{limit}: {value:.3f} vs {threshold}")
-    if blocks:
-        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=stage.verdicts,
-                            block_reason="; ".join(blocks))
-    changed = any(v.action != RiskAction.PASS for v in stage.verdicts)
-    return RiskDecision(status=RiskStatus.ADJUSTED if changed else RiskStatus.APPROVED,
-                        weights=final, verdicts=stage.verdicts)
+            message = f"projected {hit} onto [{lo}, {hi}]"
+            if is_max and to_cash > TOL:
+                message += f"; {n} unit(s) can hold at most {placed.sum():.4f}, {to_cash:.4f} stays in cash"
+        value = float(raw.max() if is_max else raw.min())
+        stage.verdicts.append(verdict(limit, value, getattr(limits, limit),
+                                      RiskAction.SHRINK if shrink else RiskAction.PASS, code if shrink else ReasonCode.OK,
+                                      message, hit))
+    if dropped > TOL:
+        where = "the surviving units in proportion to their weights" if policy.on_drop == "redistribute" else "cash"
+        cap = stage.verdicts[-2]  # max_single_strategy
+        stage.verdicts[-2] = verdict(cap.limit, cap.value, cap.threshold, cap.action, cap.reason_code,
+                                     f"{cap.message}; dropped weight {dropped:.4f} went to {where}", cap.units)
+    final = {u: float(w) for u, w in zip(alive_units, placed) if w > 0}
+    measured = [u for u, ok in zip(units, enough) if ok and u in final]
+    return portfolio_checks(stage.verdicts, stage.exclusions, final, measured, returns, limits, policy,
+                            window_rows=len(window), current=current, dropped=dropped)

@@ -10,7 +10,8 @@ import pytest
 import src.agents.portfolio_rebalancing_agent as agent_module
 from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.brokers.paper import PaperBroker
-from src.errors import DataError, UnknownUnitError
+from src.engines.base import RebalancingEngine
+from src.errors import DataError, EngineError, UnknownUnitError
 from src.market.clock import FixedClock
 from src.market.data import HistoricalMarketData
 from src.models.decision_models import PlanStatus
@@ -87,10 +88,58 @@ def test_check_when_risk_limits_block_then_event_without_orders(tmp_path):
     assert any(v.reason_code.value == "STRATEGY_SHARPE_BELOW_MIN" for v in event.risk_verdicts)
 
 
+class FailingEngine(RebalancingEngine):
+    """An engine that cannot decide (e.g. a solver that did not converge)."""
+
+    name = "failing"
+
+    def calculate_target_weights(self, ctx):
+        raise EngineError("solver did not converge (test)")
+
+
 def test_check_when_engine_cannot_decide_then_holds_and_records_why(tmp_path):
+    config = guide_config()
+    agent = make_agent(tmp_path, config=config, engine=FailingEngine(config))
+    event = agent.check_and_rebalance()
+    assert event.status == PlanStatus.ENGINE_FAILED and "holding positions" in event.message
+    assert "solver did not converge" in event.message and agent.broker.get_account().positions == {}
+
+
+def test_check_when_new_account_and_history_too_short_then_invested_at_configured_targets(tmp_path):
     config = guide_config(rebalancing_method="risk_parity", rebalancing_params={"lookback": 252})
     event = make_agent(tmp_path, day=datetime(1992, 1, 31), config=config).check_and_rebalance()
-    assert event.status == PlanStatus.ENGINE_FAILED and "holding positions" in event.message
+    assert event.status == PlanStatus.ORDERS
+    assert event.engine_targets == config.target_allocations
+    assert {e.unit for e in event.exclusions} == set(config.units)
+
+
+def test_check_when_same_block_repeats_then_folded_into_first_event_across_restart(tmp_path):
+    limits = {**DEFAULT_RISK_LIMITS, "min_portfolio_sharpe": 50.0}
+    config = guide_config(risk_limits=limits, risk_policy={"portfolio_limit_action": "block"})
+    agent = make_agent(tmp_path, config=config)
+    first = agent.check_and_rebalance()
+    assert first.status == PlanStatus.BLOCKED and first.repeats == 0
+    agent.clock.set(datetime(2022, 1, 3))
+    again = agent.check_and_rebalance()
+    assert again.event_id == first.event_id and again.repeats == 1
+    restarted = make_agent(tmp_path, day=datetime(2022, 1, 4), config=config)
+    third = restarted.check_and_rebalance()
+    assert third.event_id == first.event_id and third.repeats == 2
+    assert third.last_repeated_at == datetime(2022, 1, 4)
+    files = list(tmp_path.glob("rebalance_*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["repeats"] == 2
+    changed = guide_config(risk_limits={**limits, "max_portfolio_drawdown": 0.01},
+                           risk_policy={"portfolio_limit_action": "block"})
+    other = make_agent(tmp_path, day=datetime(2022, 1, 5), config=changed).check_and_rebalance()
+    assert other.event_id != first.event_id and len(list(tmp_path.glob("rebalance_*.json"))) == 2
+
+
+def test_check_when_portfolio_limit_fails_by_default_then_invested_with_warning(tmp_path):
+    config = guide_config(target_allocations={"KO": 0.3, "PG": 0.3, "JNJ": 0.4},
+                          risk_limits={**DEFAULT_RISK_LIMITS, "min_portfolio_sharpe": 50.0})
+    event = make_agent(tmp_path, config=config).check_and_rebalance()
+    assert event.status == PlanStatus.ORDERS and event.warnings
+    assert any("min_portfolio_sharpe" in w for w in event.warnings) and "risk warning" in event.message
 
 
 def test_preview_when_called_then_plans_without_sending_or_writing(tmp_path):

@@ -87,7 +87,8 @@ def _vol_cut(c, window=63, threshold=0.25):
 
 def test_adaptive_when_volatile_unit_and_tilt_pays_then_cut_by_formula(registry_returns):
     # Mid-2022 the ML sleeve's 63-day volatility is far above 0.25 and cutting it helps.
-    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99}))
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                                "adoption_margin": 0.0, "confirmations": 1}))
     c = ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2022, 6, 30))
     expected, gain = _vol_cut(c)
     result = engine.calculate_target_weights(c)
@@ -110,7 +111,8 @@ def test_adaptive_when_pair_too_correlated_then_weaker_scaled_to_zero_at_rho_one
     # formula (1 - rho) / (1 - threshold) removes the weaker of the two entirely.
     targets = {"buy_hold_index": 0.4, "sma_crossover": 0.3, "low_vol_strategy": 0.3}
     engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "volatility_threshold": 10.0,
-                                                "correlation_threshold": 0.7}, targets=targets))
+                                                "correlation_threshold": 0.7, "adoption_margin": 0.0,
+                                                "confirmations": 1}, targets=targets))
     c = ctx(registry_returns, targets, ts=datetime(2019, 12, 31))
     result = engine.calculate_target_weights(c)
     assert any("buy_hold_index~sma_crossover rho 1.000" in n and "x0.000" in n for n in result.notes)
@@ -123,13 +125,52 @@ def test_adaptive_when_improvement_below_minimum_then_configured_targets(registr
     engine = AdaptiveEngine(config("adaptive", {"min_improvement": 100.0}))
     result = engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(2008, 12, 31)))
     assert result.weights == GUIDE_TARGETS and result.diagnostics["adopted"] == 0.0
-    assert "rejected" in result.notes[-1]
+    assert "not in force" in result.notes[-1]
 
 
-def test_adaptive_when_history_too_short_then_insufficient_data(registry_returns):
+def test_adaptive_when_history_too_short_then_configured_targets_held_with_reason(registry_returns):
     engine = AdaptiveEngine(config("adaptive", {"performance_window": 63}))
-    with pytest.raises(InsufficientDataError, match="adaptive performance_window=63"):
-        engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(1991, 9, 1)))
+    result = engine.calculate_target_weights(ctx(registry_returns, GUIDE_TARGETS, ts=datetime(1991, 9, 1)))
+    assert result.weights == GUIDE_TARGETS
+    assert {e.unit for e in result.exclusions} == set(GUIDE_TARGETS)
+    assert all("held at its configured target" in e.detail for e in result.exclusions)
+
+
+def _adaptive_at(engine, registry_returns, ts, memory):
+    c = ctx(registry_returns, GUIDE_TARGETS, ts=ts)
+    c = MarketContext(timestamp=ts, state=c.state.model_copy(update={"memory": memory}), returns=registry_returns)
+    return engine.calculate_target_weights(c)
+
+
+def test_adaptive_when_improvement_first_seen_then_adopted_only_after_confirmations(registry_returns):
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                                "adoption_margin": 0.0, "confirmations": 2}))
+    first = _adaptive_at(engine, registry_returns, datetime(2022, 6, 30), {})
+    assert first.diagnostics["improvement"] > 0 and first.diagnostics["adopted"] == 0.0
+    assert first.weights == pytest.approx(GUIDE_TARGETS) and first.memory["adaptive.streak"] == 1.0
+    second = _adaptive_at(engine, registry_returns, datetime(2022, 7, 1), first.memory)
+    assert second.diagnostics["adopted"] == 1.0 and second.weights != pytest.approx(GUIDE_TARGETS)
+
+
+def test_adaptive_when_tilt_in_force_and_improvement_inside_margin_then_kept(registry_returns):
+    # In force with an improvement just under min_improvement but above min - margin: no flip.
+    probe = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                               "adoption_margin": 0.0, "confirmations": 1}))
+    gain = _adaptive_at(probe, registry_returns, datetime(2022, 6, 30), {}).diagnostics["improvement"]
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": gain + 0.01, "correlation_threshold": 0.99,
+                                                "adoption_margin": 0.05, "confirmations": 1}))
+    kept = _adaptive_at(engine, registry_returns, datetime(2022, 6, 30), {"adaptive.adopted": 1.0})
+    assert kept.diagnostics["adopted"] == 1.0
+    fresh = _adaptive_at(engine, registry_returns, datetime(2022, 6, 30), {})
+    assert fresh.diagnostics["adopted"] == 0.0
+
+
+def test_adaptive_when_tilt_moves_less_than_tolerance_then_previous_targets_kept(registry_returns):
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                                "adoption_margin": 0.0, "confirmations": 1, "tilt_tolerance": 0.5}))
+    first = _adaptive_at(engine, registry_returns, datetime(2022, 6, 30), {})
+    later = _adaptive_at(engine, registry_returns, datetime(2022, 8, 31), first.memory)
+    assert later.weights == pytest.approx(first.weights, abs=1e-15)
 
 
 def test_risk_parity_when_equal_budgets_then_equal_contributions_on_shrunk_cov(registry_returns):
@@ -186,7 +227,7 @@ def test_engine_when_one_unit_lacks_history_then_excluded_with_reason(registry_r
     late = registry_returns.copy()
     late.loc[late.index > "2021-11-15", "ml_strategy"] = np.nan  # a gap in the last window
     result = create_engine(config(method, params)).calculate_target_weights(ctx(late, GUIDE_TARGETS))
-    assert set(result.weights) == {"rsi_strategy", "macd_strategy"}
+    assert result.weights["ml_strategy"] == GUIDE_TARGETS["ml_strategy"]  # held at its configured target
     assert sum(result.weights.values()) == pytest.approx(1.0)
     (excluded,) = result.exclusions
     assert excluded.unit == "ml_strategy" and excluded.reason_code.value == "INSUFFICIENT_HISTORY"

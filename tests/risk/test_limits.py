@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.models.risk_models import ReasonCode, RiskAction, RiskLimits, RiskStatus
+from src.models.risk_models import ReasonCode, RiskAction, RiskLimits, RiskPolicy, RiskStatus
 from src.risk.limits import apply_risk_limits
 
 LOOSE = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
@@ -36,8 +36,12 @@ D = series([-0.002, 0.003, 0.002, -0.003, 0.004, -0.001])
 RET = frame(A=A, B=B, C=C, D=D)
 
 
-def run(weights, lim, returns=RET, lookback=120, min_history=60):
-    return apply_risk_limits(weights, returns, lim, lookback=lookback, min_history=min_history)
+CASH = RiskPolicy(on_drop="cash")
+BLOCK = RiskPolicy(portfolio_limit_action="block")
+
+
+def run(weights, lim, returns=RET, lookback=120, min_history=60, policy=None, **kw):
+    return apply_risk_limits(weights, returns, lim, lookback=lookback, min_history=min_history, policy=policy, **kw)
 
 
 def verdict(decision, name):
@@ -68,10 +72,18 @@ def test_min_single_when_weight_under_floor_then_raised_exactly():
 
 def test_min_sharpe_when_unit_loses_money_then_dropped_with_reason():
     loser = series([-0.01, 0.004])
-    d = run({"A": 0.5, "L": 0.5}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, L=loser))
-    assert d.weights == pytest.approx({"A": 0.5})  # L's weight goes to cash, not to A
+    d = run({"A": 0.5, "L": 0.5}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, L=loser), policy=CASH)
+    assert d.weights == pytest.approx({"A": 0.5})  # on_drop="cash": L's weight goes to cash, not to A
     v = verdict(d, "min_strategy_sharpe")
     assert v.action == RiskAction.DROP and v.units == ["L"] and v.value < 0
+    assert d.exclusions["L"].limit == "min_strategy_sharpe"
+
+
+def test_min_sharpe_when_redistribute_default_then_survivors_take_weight_pro_rata():
+    loser = series([-0.01, 0.004])
+    d = run({"A": 0.3, "C": 0.1, "L": 0.6}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, C=C, L=loser))
+    assert d.weights == pytest.approx({"A": 0.75, "C": 0.25})  # 0.3 : 0.1 kept, summing to 1
+    assert "went to the surviving units" in verdict(d, "max_single_strategy").message
 
 
 def test_max_drawdown_when_unit_fell_too_far_then_dropped():
@@ -88,11 +100,13 @@ def test_correlation_pair_when_above_limit_then_weaker_sharpe_dropped():
     sharpe = {u: RET[u].mean() / RET[u].std() for u in "AB"}
     weaker = min(sharpe, key=sharpe.get)
     assert v.reason_code == ReasonCode.CORRELATION_PAIR_ABOVE_MAX and v.units == [weaker]
-    assert weaker not in d.weights and sum(d.weights.values()) == pytest.approx(0.6 if weaker == "A" else 0.7)
+    assert weaker not in d.weights and sum(d.weights.values()) == pytest.approx(1.0)
+    d = run({"A": 0.4, "B": 0.3, "C": 0.3}, limits(max_correlation_pair=0.9), policy=CASH)
+    assert sum(d.weights.values()) == pytest.approx(0.6 if weaker == "A" else 0.7)
 
 
 def test_avg_correlation_when_above_limit_then_blocked():
-    d = run({"A": 0.5, "B": 0.5}, limits(max_avg_correlation=0.5))
+    d = run({"A": 0.5, "B": 0.5}, limits(max_avg_correlation=0.5), policy=BLOCK)
     assert d.status == RiskStatus.BLOCKED and d.weights == {}
     assert "max_avg_correlation" in d.block_reason
     assert verdict(d, "max_avg_correlation").reason_code == ReasonCode.AVG_CORRELATION_ABOVE_MAX
@@ -106,23 +120,25 @@ def test_leverage_when_gross_above_limit_then_scaled_down_to_limit():
 
 
 def test_portfolio_sharpe_when_below_min_then_blocked():
-    d = run({"A": 0.5, "C": 0.5}, limits(min_portfolio_sharpe=50.0))
+    d = run({"A": 0.5, "C": 0.5}, limits(min_portfolio_sharpe=50.0), policy=BLOCK)
     assert d.status == RiskStatus.BLOCKED and "min_portfolio_sharpe" in d.block_reason
     assert verdict(d, "min_portfolio_sharpe").reason_code == ReasonCode.PORTFOLIO_SHARPE_BELOW_MIN
 
 
 def test_portfolio_drawdown_when_above_max_then_blocked():
     crash = np.concatenate([np.full(60, 0.002), np.full(20, -0.02), np.full(40, 0.01)])
-    d = run({"X": 0.5, "Y": 0.5}, limits(max_portfolio_drawdown=0.1), returns=frame(X=crash, Y=crash * 0.9))
+    d = run({"X": 0.5, "Y": 0.5}, limits(max_portfolio_drawdown=0.1), returns=frame(X=crash, Y=crash * 0.9),
+            policy=BLOCK)
     assert d.status == RiskStatus.BLOCKED
     assert verdict(d, "max_portfolio_drawdown").reason_code == ReasonCode.PORTFOLIO_DRAWDOWN_ABOVE_MAX
 
 
-def test_history_when_unit_lacks_returns_then_dropped_fail_closed():
-    short = pd.Series(A, index=DATES).where(DATES >= DATES[100])  # only 20 observations
-    d = run({"A": 0.5, "S": 0.5}, limits(), returns=frame(A=A, S=short.to_numpy()))
+def test_history_when_unit_lacks_returns_then_held_at_weight_and_exempt_from_trailing_limits():
+    short = pd.Series(series([-0.01, 0.004]), index=DATES).where(DATES >= DATES[100])  # 20 losing days
+    d = run({"A": 0.5, "S": 0.5}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, S=short.to_numpy()))
     v = verdict(d, "min_history_days")
-    assert v.reason_code == ReasonCode.INSUFFICIENT_HISTORY and v.units == ["S"] and "S" not in d.weights
+    assert v.reason_code == ReasonCode.INSUFFICIENT_HISTORY and v.units == ["S"]
+    assert d.weights == pytest.approx({"A": 0.5, "S": 0.5}) and "S" not in d.exclusions
 
 
 def test_bounds_when_survivors_cannot_hold_exposure_then_excess_stays_in_cash():

@@ -33,8 +33,8 @@ def test_asset_prices_when_symbol_unknown_then_error_names_it():
 
 
 def test_load_prices_when_group_unknown_then_error():
-    with pytest.raises(DataError, match="group='crypto'"):
-        load_prices("crypto")
+    with pytest.raises(DataError, match="group='nonexistent'"):
+        load_prices("nonexistent")
 
 
 def test_simple_returns_when_price_missing_then_error_names_column():

@@ -1,0 +1,39 @@
+"""Column-wise trailing statistics on numpy arrays (the risk stage's hot path).
+
+Same conventions as ``src.utils.performance`` (252 days, risk-free 0, sample volatility), but
+for every column at once; NaN rows at the start of a column (a unit with a shorter history)
+are left out of that column only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from src.utils.performance import TRADING_DAYS
+
+
+def column_sharpes(window: np.ndarray) -> np.ndarray:
+    """Annualised Sharpe of each column, ignoring NaN; 0 for a flat column."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(window, axis=0)
+        vol = np.nanstd(window, axis=0, ddof=1)
+        out = np.where(vol > 0, mean / np.where(vol > 0, vol, 1.0) * math.sqrt(TRADING_DAYS), 0.0)
+    return out
+
+
+def column_drawdowns(window: np.ndarray) -> np.ndarray:
+    """Largest fall from a running peak of each compounded column (NaN counts as no return)."""
+    wealth = np.cumprod(1.0 + np.nan_to_num(window, nan=0.0), axis=0)
+    if not len(wealth):
+        return np.zeros(window.shape[1])
+    peaks = np.maximum.accumulate(np.vstack([np.ones((1, wealth.shape[1])), wealth]), axis=0)[1:]
+    return np.maximum(0.0, (1.0 - wealth / peaks).max(axis=0))
+
+
+def weighted_avg_correlation(corr: np.ndarray, w: np.ndarray) -> float:
+    """``sum_{i != j} w_i w_j rho_ij / sum_{i != j} w_i w_j``."""
+    outer = np.outer(w, w)
+    off = ~np.eye(len(w), dtype=bool)
+    return float((outer * corr)[off].sum() / outer[off].sum())
