@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Optional
 
 from src.brokers.base import Broker
+from src.brokers.fills import apply_fill, simulate_fill
 from src.errors import ConfigError
 from src.market.clock import Clock
 from src.market.data import MarketData
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
-from src.models.trading_models import FeeModel, Order, OrderSide, OrderStatus
+from src.models.trading_models import FeeModel, Order, OrderStatus
 from src.utils.atomic_io import atomic_write_text, read_model
 
 log = logging.getLogger(__name__)
@@ -89,28 +90,15 @@ class PaperBroker(Broker):
             log.info("order %s already handled (%s); not sent again", order.client_order_id, earlier.status.value)
             return earlier
         market = self.market_data.prices_at(self.clock.now(), [order.unit])[order.unit]
-        sign = 1.0 if order.side == OrderSide.BUY else -1.0
-        price = market * (1.0 + sign * self.slippage_bps / 10_000.0)
-        notional = order.quantity * price
-        fee = self.fee_model.fee(notional)
         held = self.state.positions.get(order.unit, 0.0)
-        if order.side == OrderSide.BUY and notional + fee > self.state.cash * (1 + 1e-12):
-            report = self._report(order, OrderStatus.REJECTED,
-                                  reason=f"insufficient cash: need {notional + fee:.2f}, have {self.state.cash:.2f}")
-        elif order.side == OrderSide.SELL and order.quantity > held * (1 + 1e-12):
-            report = self._report(order, OrderStatus.REJECTED,
-                                  reason=f"insufficient units: sell {order.quantity:.6f}, hold {held:.6f}")
+        fill = simulate_fill(order.side, order.quantity, market, slippage_bps=self.slippage_bps,
+                             fee_model=self.fee_model, cash=self.state.cash, held=held)
+        if fill.status == OrderStatus.FILLED:
+            self.state.cash, self.state.positions[order.unit] = apply_fill(order.side, fill, self.state.cash, held)
+            report = self._report(order, OrderStatus.FILLED, filled_quantity=fill.quantity,
+                                  average_price=fill.price, fee=fill.fee)
         else:
-            if order.side == OrderSide.BUY:
-                self.state.cash = max(0.0, self.state.cash - notional - fee)
-                self.state.positions[order.unit] = held + order.quantity
-            else:
-                self.state.cash += notional - fee
-                remaining = held - order.quantity
-                # float dust from selling "everything" must not leave a phantom position
-                self.state.positions[order.unit] = 0.0 if remaining <= held * 1e-12 else remaining
-            report = self._report(order, OrderStatus.FILLED, filled_quantity=order.quantity,
-                                  average_price=price, fee=fee)
+            report = self._report(order, OrderStatus.REJECTED, reason=fill.reason)
         self._save()
         log.info("paper %s %s %.6f %s: %s", order.side.value, order.client_order_id, order.quantity,
                  order.unit, report.status.value)

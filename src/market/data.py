@@ -95,6 +95,10 @@ class HistoricalMarketData(MarketData):
             self._frames[key] = pd.concat([self.price_series(u) for u in units], axis=1, join="inner")
         return self._frames[key]
 
+    def price_frame(self, units: list[str]) -> pd.DataFrame:
+        """Prices of ``units`` on the days all of them have one (inner join, nothing filled)."""
+        return self._frame(list(units)).copy()
+
     def returns_until(self, moment: datetime, units: list[str]) -> pd.DataFrame:
         prices = self._frame(units).loc[: pd.Timestamp(moment)]
         return prices.pct_change().iloc[1:]
