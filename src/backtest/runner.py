@@ -151,6 +151,9 @@ class _Loop:
         self.config, self.engine, self.kinds = config, engine, kinds
         self.units = list(config.units)
         self.prices, self.days, self.returns, self.first = prices, days, returns, first
+        # Decisions get a DataFrame over a slice of one float array: no per-day copy or re-check.
+        self.returns_values = returns.to_numpy(dtype=float)
+        self.returns_index, self.returns_columns = returns.index, returns.columns
         self.initial_cash, self.cash, self.slippage_bps = cash, cash, slippage_bps
         self.holdings = np.zeros(len(self.units))
         history = engine.history_days
@@ -195,7 +198,8 @@ class _Loop:
         state = self.state(i)
         end = self.first + i  # returns rows up to and including day i
         lo = 0 if self.rows is None else max(0, end - self.rows)
-        window = self.returns.iloc[lo:end]
+        window = pd.DataFrame(self.returns_values[lo:end], index=self.returns_index[lo:end],
+                              columns=self.returns_columns, copy=False)
         plan = plan_rebalance(self.config, self.engine, state, window, cash_reserve_bps=self.slippage_bps,
                               unit_kinds=self.kinds, trusted_returns=True)
         self.memory, self.exclusions = plan.memory, plan.risk_exclusions

@@ -43,19 +43,38 @@ def cash_drift(ctx: MarketContext, targets: Mapping[str, float]) -> float:
 
 
 def first_day_of_periods(days: pd.DatetimeIndex, frequency: Frequency, rebalance_day: int = 1) -> np.ndarray:
-    """True on the first day of ``days`` on or after each period's anchor (vectorised).
+    """True on the first day of ``days`` on or after each period's anchor.
 
     These are the only days on which a calendar schedule (or a check-frequency gate, with
-    ``rebalance_day=1``) can fire when a check runs on every day of ``days``.
+    ``rebalance_day=1``) can fire when a check runs on every day of ``days``. The period of each
+    day is computed vectorised; only the anchors (one per period) are computed one by one.
     """
     out = np.zeros(len(days), dtype=bool)
-    last_key = None
-    for i, ts in enumerate(days):
-        day = ts.date()
-        key = period_key(day, frequency)
-        if key != last_key and day >= period_anchor(day, frequency, rebalance_day):
-            out[i] = True
-            last_key = key
+    if not len(days):
+        return out
+    frequency = Frequency(frequency)
+    year, month = days.year.to_numpy(), days.month.to_numpy()
+    if frequency == Frequency.DAILY:
+        out[:] = True
+        return out
+    if frequency == Frequency.WEEKLY:
+        iso = days.isocalendar()
+        keys = iso["year"].to_numpy().astype(np.int64) * 100 + iso["week"].to_numpy().astype(np.int64)
+    elif frequency == Frequency.MONTHLY:
+        keys = year * 12 + month
+    elif frequency == Frequency.QUARTERLY:
+        keys = year * 4 + (month - 1) // 3
+    else:
+        keys = year.astype(np.int64)
+    ordinals = days.normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    ends = np.concatenate((starts[1:], [len(days)]))
+    epoch = date(1970, 1, 1).toordinal()
+    for a, b in zip(starts, ends):
+        anchor = period_anchor(date.fromordinal(int(ordinals[a]) + epoch), frequency, rebalance_day)
+        k = a + int(np.searchsorted(ordinals[a:b], anchor.toordinal() - epoch, side="left"))
+        if k < b:
+            out[k] = True
     return out
 
 

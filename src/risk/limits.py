@@ -94,7 +94,22 @@ def _place(raw: np.ndarray, dropped: float, limits: RiskLimits, policy: RiskPoli
         raw = raw * (invested / raw.sum())
     target_sum = max(min(invested, n * limits.max_single_strategy), n * limits.min_single_strategy)
     target_sum = min(target_sum, max(invested, n * limits.min_single_strategy))
+    lo, hi = limits.min_single_strategy, limits.max_single_strategy
+    if abs(float(raw.sum()) - target_sum) <= 1e-15 and raw.min() >= lo and raw.max() <= hi:
+        return raw  # already feasible: the projection would return it unchanged
     return project_capped_simplex(raw, limits.min_single_strategy, limits.max_single_strategy, target_sum)
+
+
+def _window(returns: pd.DataFrame, units: list[str], lookback: int) -> np.ndarray:
+    """The last ``lookback`` rows of ``units`` as a float array (a unit without a column is all NaN)."""
+    position = {c: k for k, c in enumerate(returns.columns)}
+    idx = np.array([position.get(u, -1) for u in units], dtype=int)
+    data = returns.to_numpy(dtype=float)[-lookback:]
+    out = data[:, np.maximum(idx, 0)]
+    if (idx < 0).any():
+        out = out.copy()
+        out[:, idx < 0] = np.nan
+    return out
 
 
 class _UnitStage:
@@ -253,7 +268,7 @@ def apply_risk_limits(
         return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=[v], block_reason=reason)
     units = [u for u, w in weights.items() if w > 0]
     now = timestamp or (returns.index[-1].to_pydatetime() if len(returns) else datetime.min)
-    window = returns.reindex(columns=units).to_numpy(dtype=float)[-lookback:]
+    window = _window(returns, units, lookback)
     counts = (~np.isnan(window)).sum(axis=0) if len(window) else np.zeros(len(units), dtype=int)
     enough = counts >= min_history
     short = [u for u, ok in zip(units, enough) if not ok]
@@ -336,5 +351,5 @@ def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, e
                                      f"{cap.message}; dropped weight {dropped:.4f} went to {where}", cap.units)
     final = {u: float(w) for u, w in zip(alive_units, placed) if w > 0}
     measured = [u for u, ok in zip(units, enough) if ok and u in final]
-    return portfolio_checks(stage.verdicts, stage.exclusions, final, measured, returns, limits, policy,
-                            window_rows=len(window), current=current, dropped=dropped)
+    return portfolio_checks(stage.verdicts, stage.exclusions, final, measured, window, units, limits, policy,
+                            current=current, dropped=dropped)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 import numpy as np
-import pandas as pd
 
 from src.models.portfolio_models import (
     ReasonCode,
@@ -36,11 +35,14 @@ def _verdict(limit: str, value, threshold: float, action: RiskAction, code: Reas
                                        reason_code=code, units=[], message=message)
 
 
-def _figures(window: pd.DataFrame, weights: Mapping[str, float], limits: RiskLimits) -> dict[str, Optional[float]]:
+def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float],
+             limits: RiskLimits) -> dict[str, Optional[float]]:
     """Average correlation, Sharpe and drawdown of a constant-weight portfolio over ``window``."""
-    units = [u for u in weights if u in window.columns and weights[u] > 0]
-    data = window[units].to_numpy(dtype=float) if units else np.zeros((len(window), 0))
-    data = data[~np.isnan(data).any(axis=1)] if units else data
+    position = {u: k for k, u in enumerate(columns)}
+    units = [u for u in weights if u in position and weights[u] > 0]
+    data = window[:, [position[u] for u in units]] if units else np.zeros((len(window), 0))
+    if units and np.isnan(data).any():
+        data = data[~np.isnan(data).any(axis=1)]
     w = np.array([weights[u] for u in units], dtype=float)
     out: dict[str, Optional[float]] = {"max_avg_correlation": None}
     if len(units) > 1 and limits.max_avg_correlation < 1.0 and len(data) > 2:
@@ -55,11 +57,13 @@ def _figures(window: pd.DataFrame, weights: Mapping[str, float], limits: RiskLim
 
 
 def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExclusion], final: dict[str, float],
-                     measured: list[str], returns: pd.DataFrame, limits: RiskLimits, policy: RiskPolicy, *,
-                     window_rows: int, current: Optional[Mapping[str, float]], dropped: float) -> RiskDecision:
-    """Append the three portfolio-level verdicts and return the stage's decision."""
-    window = returns.iloc[-window_rows:] if window_rows else returns.iloc[:0]
-    target = _figures(window, {u: final[u] for u in measured}, limits)
+                     measured: list[str], window: np.ndarray, columns: list[str], limits: RiskLimits,
+                     policy: RiskPolicy, *, current: Optional[Mapping[str, float]], dropped: float) -> RiskDecision:
+    """Append the three portfolio-level verdicts and return the stage's decision.
+
+    ``window`` holds the lookback returns of ``columns`` (the units the engine proposed).
+    """
+    target = _figures(window, columns, {u: final[u] for u in measured}, limits)
     min_rows = 20
     held = None
     warnings, blocks = [], []
@@ -84,7 +88,7 @@ def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExcl
             action = RiskAction.BLOCK
         elif policy.portfolio_limit_action == "block_if_worse":
             if held is None:
-                held = _figures(window, {u: w for u, w in (current or {}).items() if u in window.columns}, limits)
+                held = _figures(window, columns, dict(current or {}), limits)
             now = held[limit] if held[limit] is not None else (0.0 if limit != "max_avg_correlation" else None)
             worse = now is None or (value - now) * WORSE[limit] > TOL
             text += f" (held now: {'n/a' if now is None else f'{now:.3f}'})"
