@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import date
 from collections.abc import Mapping
 from typing import Iterator, Optional
 
@@ -33,6 +34,18 @@ from src.orders.partial import partial_targets
 from src.risk.limits import apply_risk_limits, surviving_targets
 
 log = logging.getLogger(__name__)
+
+READMIT_KEY = "risk.readmission_probe"
+
+
+def _probe_due(memory: dict[str, float], state: PortfolioState) -> bool:
+    """At most one readmission probe per calendar month."""
+    last = memory.get(READMIT_KEY)
+    if last is None:
+        return True
+    then = date.fromordinal(int(last))
+    today = state.timestamp.date()
+    return (then.year, then.month) != (today.year, today.month)
 
 
 def make_plan_id(portfolio_name: str, state: PortfolioState) -> str:
@@ -60,6 +73,11 @@ class LazyTargets(Mapping):
             self.result = self._engine.calculate_target_weights(self._ctx)
             self._targets = surviving_targets(self.result.weights, self._ctx.state.risk_exclusions,
                                               self._config.risk_limits, self._config.risk_policy)
+            if not self._targets:
+                # Every unit is held out: nothing to trade towards, so hold what is held (the
+                # monthly readmission probe decides when a unit comes back).
+                held = current_weights(self._ctx, list(self.result.weights))
+                self._targets = {u: w for u, w in held.items() if w > 0}
         return self.result
 
     @property
@@ -135,6 +153,29 @@ def plan_rebalance(
         trigger = TriggerDecision(fired=False, trigger="engine", reason=f"engine failed: {exc}")
         return RebalancePlan(**base, status=PlanStatus.ENGINE_FAILED, trigger=trigger,
                              message=f"holding positions: engine {engine.name} failed: {exc}")
+    strategies = None if unit_kinds is None else {u for u, k in unit_kinds.items() if k == UnitKind.STRATEGY}
+
+    def risk_stage(weights):
+        return apply_risk_limits(weights, ctx.returns, config.risk_limits, lookback=config.risk_lookback_days,
+                                 min_history=config.min_history_days, policy=config.risk_policy,
+                                 strategy_units=strategies, exclusions=state.risk_exclusions,
+                                 timestamp=state.timestamp, current_weights=before)
+
+    risk = None
+    if not decision.fired and state.risk_exclusions and _probe_due(memory, state):
+        # Held-out units are only reconsidered when something fires; without this probe a unit
+        # dropped under a quiet band trigger would never come back.
+        memory[READMIT_KEY] = float(state.timestamp.date().toordinal())
+        try:
+            probe = risk_stage(lazy.compute().weights)
+        except RebalancerError as exc:
+            log.warning("readmission probe failed at %s: %s", state.timestamp, exc)
+            probe = None
+        back = sorted(set(state.risk_exclusions) - set(probe.exclusions)) if probe is not None else []
+        if back:
+            risk = probe
+            decision = TriggerDecision(fired=True, trigger="risk_readmission", memory=decision.memory,
+                                       reason=f"{back} recovered past the readmission margins")
     result = lazy.result
     if result is not None:
         memory.update(result.memory)
@@ -142,11 +183,7 @@ def plan_rebalance(
     if not decision.fired:
         return RebalancePlan(**base, status=PlanStatus.NO_TRIGGER, trigger=decision,
                              engine_result=result, message=f"no rebalance: {decision.reason}")
-    strategies = None if unit_kinds is None else {u for u, k in unit_kinds.items() if k == UnitKind.STRATEGY}
-    risk = apply_risk_limits(result.weights, ctx.returns, config.risk_limits, lookback=config.risk_lookback_days,
-                             min_history=config.min_history_days, policy=config.risk_policy,
-                             strategy_units=strategies, exclusions=state.risk_exclusions,
-                             timestamp=state.timestamp, current_weights=before)
+    risk = risk or risk_stage(result.weights)
     base["risk_exclusions"] = dict(risk.exclusions)
     if risk.status == RiskStatus.BLOCKED:
         return RebalancePlan(**base, status=PlanStatus.BLOCKED, trigger=decision, engine_result=result,

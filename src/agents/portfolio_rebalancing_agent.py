@@ -13,11 +13,14 @@ executed twice and no event is lost.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Optional
 
 from src.agents.agent_state import AgentStateStore
+from src.backtest.attribution import Attribution, attribution_from_history
+from src.backtest.models import BacktestResult
+from src.errors import ConfigError
 from src.agents.portfolio_integration import PortfolioIntegration
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
@@ -158,6 +161,36 @@ class PortfolioRebalancingAgent:
         return portfolio_metrics(self.state.history, self.market.returns_until(now, self.config.units),
                                  lookback=self.config.risk_lookback_days, now=now,
                                  last_rebalance_at=self.state.last_rebalance_at)
+
+    def backtest_portfolio(self, start_date: date | datetime | str | None = None,
+                           end_date: date | datetime | str | None = None) -> BacktestResult:
+        """Backtest this agent's configuration and engine on the shipped real data.
+
+        The same trigger, engine, risk stage and order builder as live trading, with the paper
+        fill model (the configured fees and the runtime's slippage) and the runtime's initial
+        cash; writes nothing. Dates are ISO strings, dates or datetimes (default: all history).
+        """
+        from src.backtest.runner import run_backtest
+
+        return run_backtest(self.config, start_date, end_date, initial_cash=self.settings.initial_cash,
+                            slippage_bps=self.settings.slippage_bps, engine=self.engine,
+                            prices=self._price_frame(), unit_kinds=self.unit_kinds)
+
+    def _price_frame(self):
+        if isinstance(self.market, HistoricalMarketData):
+            return self.market.price_frame(self.config.units)
+        raise ConfigError(f"backtest_portfolio needs historical prices; market_data is {type(self.market).__name__}")
+
+    def calculate_performance_attribution(self) -> Attribution:
+        """Each unit's contribution to the portfolio's time-weighted return over the agent's history.
+
+        Daily weight x return per unit, linked over days with Carino's coefficients so that the
+        lines (plus ``trading_and_fees``: fees, slippage, trades within the day) sum to the total.
+        """
+        history = self.state.history
+        held = sorted({u for p in history for u, w in p.weights.items() if w > 0} | set(self.config.units))
+        returns = self.market.returns_until(self.clock.now(), held)
+        return attribution_from_history(history, returns)
 
     def display_portfolio_dashboard(self) -> Path:
         """Print the dashboard (termcolor) and save its PNG; returns the PNG's path."""
