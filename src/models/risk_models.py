@@ -84,17 +84,17 @@ class RiskPolicy(StrictModel):
         "than the weights held now (cash counts as a zero return).",
     )
     readmit_sharpe_margin: float = Field(
-        0.25, ge=0.0,
+        0.5, ge=0.0,
         description="A unit dropped for min_strategy_sharpe is readmitted only once its Sharpe is at "
         "least min_strategy_sharpe + this margin (annualised Sharpe units).",
     )
     readmit_drawdown_margin: float = Field(
-        0.05, ge=0.0,
+        0.10, ge=0.0,
         description="A unit dropped for max_strategy_drawdown is readmitted only once its drawdown is at "
         "most max_strategy_drawdown - this margin (fraction).",
     )
     readmit_correlation_margin: float = Field(
-        0.10, ge=0.0,
+        0.20, ge=0.0,
         description="A unit dropped for max_correlation_pair is readmitted only once its correlation "
         "with every held unit is at most max_correlation_pair - this margin.",
     )
