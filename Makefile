@@ -38,6 +38,7 @@ registry: $(BIN)/.installed  ## rebuild src/data/strategies/registry.json from t
 
 bench: .venv-bench/.installed  ## risk-parity solver against skfolio and Riskfolio-Lib
 	.venv-bench/bin/python benchmarks/risk_parity.py
+	.venv-bench/bin/python benchmarks/backtest.py
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .hypothesis
