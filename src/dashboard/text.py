@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 
 BAR_HALF = 10
-ACTION_COLOUR = {"pass": "green", "shrink": "yellow", "drop": "yellow", "block": "red"}
+ACTION_COLOUR = {"pass": "green", "shrink": "yellow", "drop": "yellow", "block": "red", "warn": "magenta"}
 
 
 def drift_bar(drift: float, scale: float) -> str:
@@ -61,12 +61,22 @@ def print_dashboard(agent: "PortfolioRebalancingAgent") -> None:
             print(f"{a:<20}" + "".join(f"{m.correlation[a][b]:>10.2f}" for b in units))
     print(colored("\nrisk indicators (configured targets, now)", attrs=["bold"]))
     returns = agent.market.returns_until(now, config.units)
+    strategies = {u for u, k in agent.unit_kinds.items() if k.value == "strategy"}
     decision = apply_risk_limits(dict(config.target_allocations), returns, config.risk_limits,
-                                 lookback=config.risk_lookback_days, min_history=config.min_history_days)
+                                 lookback=config.risk_lookback_days, min_history=config.min_history_days,
+                                 policy=config.risk_policy, strategy_units=strategies,
+                                 exclusions=agent.state.risk_exclusions, timestamp=now)
     for v in decision.verdicts:
         value = "n/a" if v.value is None else f"{v.value:.3f}"
         print(colored(f"  {v.limit:<24}{value:>9} vs {v.threshold:<8}{v.action.value:<8}{v.reason_code.value}",
                       ACTION_COLOUR[v.action.value]))
+    for v in decision.verdicts:
+        if v.action.value != "pass":  # which limit holds what back, and what to change
+            print(colored(f"    {v.limit}: {v.message}", ACTION_COLOUR[v.action.value]))
+    for unit, out in agent.state.risk_exclusions.items():
+        print(colored(f"  held out: {unit} since {out.since:%Y-%m-%d} by {out.limit} "
+                      f"(value {'n/a' if out.value is None else f'{out.value:.3f}'}); readmission margins in "
+                      f"risk_policy", "yellow"))
     if agent.rebalancing_history:
         last = agent.rebalancing_history[-1]
         print(colored(f"\nlast event {last.timestamp:%Y-%m-%d} {last.status.value}: {last.message}", attrs=["bold"]))

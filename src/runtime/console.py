@@ -27,5 +27,6 @@ def print_summary(summary: ReplaySummary, png: Path) -> None:
     print(f"max drawdown  {summary.max_drawdown:.2%}")
     print(f"rebalances    {summary.rebalances}   blocked by risk limits {summary.blocked}   "
           f"engine failures {summary.engine_failures}")
-    print(f"fees          {summary.fees:,.2f}")
+    print(f"fees          {summary.fees:,.2f}   turnover {summary.turnover:.1%} a year   "
+          f"average cash {summary.average_cash:.2%}")
     print(f"dashboard PNG {png}")

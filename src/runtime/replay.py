@@ -49,6 +49,9 @@ class ReplaySummary(StrictModel):
     blocked: int = Field(description="Events blocked by a risk limit.")
     engine_failures: int = Field(description="Events where the engine could not decide.")
     fees: float = Field(description="Fees paid.")
+    turnover: float = Field(description="Annualised one-sided turnover after the first day's investment: "
+                                        "sum |filled notional| / 2 / average value / years.")
+    average_cash: float = Field(description="Average cash weight over the replay's days.")
 
 
 def replay_days(market: HistoricalMarketData, config: PortfolioConfig, start: date, end: Optional[date]) -> pd.DatetimeIndex:
@@ -106,4 +109,17 @@ def summarise(agent: PortfolioRebalancingAgent, clock: ReplayClock) -> ReplaySum
         blocked=sum(1 for e in events if e.status == PlanStatus.BLOCKED),
         engine_failures=sum(1 for e in events if e.status == PlanStatus.ENGINE_FAILED),
         fees=sum(e.fees for e in events),
+        turnover=_turnover(history, events),
+        average_cash=float(sum(p.cash / p.value for p in history if p.value > 0) / len(history)) if history else 0.0,
     )
+
+
+def _turnover(history, events) -> float:
+    """Same definition as the backtests (src/backtest/metrics.py)."""
+    if len(history) < 2:
+        return 0.0
+    first_day = history[0].timestamp.date()
+    traded = sum(o.filled_quantity * (o.average_fill_price or 0.0) for e in events if e.timestamp.date() > first_day
+                 for o in e.orders if o.status in FILLED)
+    years = len(history) / 252.0
+    return traded / 2.0 / (sum(p.value for p in history) / len(history)) / years
