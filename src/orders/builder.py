@@ -109,12 +109,26 @@ def build_orders(
             small[unit] = desired
             continue
         wanted[unit] = desired
-    # Cash the planned trades would leave beyond what the targets keep in cash: if skipping the
-    # small buys leaves at least the minimum idle, they are made after all.
-    idle = state.cash + sum(-d for d in wanted.values()) - max(0.0, 1.0 - sum(targets.values())) * nav
-    sweep = idle >= min_trade_size * nav and any(d > 0 for d in small.values())
+    # Which small trades are made after all: small sells when the wanted buys lack at least the minimum of cash,
+    # small buys (largest first) while the cash they use would otherwise sit idle beyond what
+    # the targets keep in cash. Skipping both would let cash build up rebalance after rebalance.
+    rate = (1.0 + fee_model.bps / 10_000.0) * (1.0 + cash_reserve_bps / 10_000.0)
+    keep = 1.0 - cash_reserve_bps / 10_000.0 - fee_model.bps / 10_000.0
+    after_sells = state.cash + sum(-d * keep for d in wanted.values() if d < 0)
+    buy_need = sum(d * rate for d in wanted.values() if d > 0)
+    swept: set[str] = set()
+    if buy_need - after_sells >= min_trade_size * nav:  # a shortfall worth a trade, not float noise or fees
+        swept |= {u for u, d in small.items() if d < 0}
+    else:
+        idle = after_sells - buy_need - max(0.0, 1.0 - sum(targets.values())) * nav
+        idle = idle if idle >= min_trade_size * nav else 0.0
+        for unit, desired in sorted(((u, d) for u, d in small.items() if d > 0), key=lambda x: -x[1]):
+            if idle > DUST * nav:
+                swept.add(unit)
+                small[unit] = min(desired, idle / rate)  # the last one takes what idle cash is left
+                idle -= small[unit] * rate
     for unit, desired in small.items():
-        if sweep and desired > 0:
+        if unit in swept:
             wanted[unit] = desired
             continue
         skipped.append(SkippedTrade(unit=unit, desired_notional=desired,
@@ -147,19 +161,20 @@ def build_orders(
 
     buys = {u: d for u, d in wanted.items() if d > 0}
     # A fill at a price cash_reserve_bps worse is charged its fee on that worse notional, hence
-    # the product rather than the sum of the two rates.
-    rate = (1.0 + fee_model.bps / 10_000.0) * (1.0 + cash_reserve_bps / 10_000.0)
+    # the product rather than the sum of the two rates (``rate`` above).
     scale = 1.0
     while buys:
         need = sum(buys.values()) * rate + fee_model.fixed * len(buys)
         scale = 1.0 if need <= cash else max(0.0, (cash * (1 - CASH_SAFETY) - fee_model.fixed * len(buys)) / (sum(buys.values()) * rate))
-        small = [u for u, d in buys.items() if d * scale < max(min_trade_size * nav, DUST * nav)]
-        if not small:
+        under = [u for u, d in buys.items()
+                 if d * scale < (DUST * nav if u in swept else max(min_trade_size * nav, DUST * nav))]
+        if not under:
             break
-        for unit in small:
-            desired = buys.pop(unit)
-            skipped.append(SkippedTrade(unit=unit, desired_notional=desired,
-                                        reason=f"not enough cash: scaled buy {desired * scale:.2f} below min_trade_size"))
+        # Drop the smallest buy only: the others then share its cash and may clear the minimum.
+        unit = min(under, key=lambda u: buys[u])
+        desired = buys.pop(unit)
+        skipped.append(SkippedTrade(unit=unit, desired_notional=desired,
+                                    reason=f"not enough cash: scaled buy {desired * scale:.2f} below min_trade_size"))
     orders_buy: list[Order] = []
     for unit, desired in buys.items():
         notional = desired * scale
