@@ -47,7 +47,7 @@ from src.models.portfolio_models import (
 )
 from src.risk.portfolio_checks import portfolio_checks
 from src.risk.projection import project_capped_simplex
-from src.risk.stats import column_drawdowns, column_sharpes
+from src.risk.stats import column_drawdowns, column_sharpes, correlation_matrix
 
 TOL = 1e-9
 UNIT_LIMITS = ("min_strategy_sharpe", "max_strategy_drawdown", "max_correlation_pair")
@@ -173,11 +173,7 @@ class _UnitStage:
             self.verdicts.append(verdict("max_correlation_pair", None, limit, RiskAction.PASS, ReasonCode.OK,
                                          f"not computed: {why}"))
             return
-        block = self.window[:, idx]
-        block = block[~np.isnan(block).any(axis=1)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.corrcoef(block, rowvar=False)
-        corr = np.where(np.isfinite(corr), corr, 0.0)  # a flat unit (a sleeve in cash) correlates with nothing
+        corr = correlation_matrix(self.window[:, idx])
         names = [self.units[i] for i in idx]
         keep = np.ones(len(idx), dtype=bool)
         notes, out = [], []

@@ -23,7 +23,7 @@ from src.models.portfolio_models import (
     RiskStatus,
     RiskVerdict,
 )
-from src.risk.stats import weighted_avg_correlation
+from src.risk.stats import correlation_matrix, weighted_avg_correlation
 from src.utils.performance import max_drawdown, sharpe_ratio
 
 TOL = 1e-9
@@ -46,9 +46,7 @@ def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float
     w = np.array([weights[u] for u in units], dtype=float)
     out: dict[str, Optional[float]] = {"max_avg_correlation": None}
     if len(units) > 1 and limits.max_avg_correlation < 1.0 and len(data) > 2:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.corrcoef(data, rowvar=False)
-        out["max_avg_correlation"] = weighted_avg_correlation(np.where(np.isfinite(corr), corr, 0.0), w)
+        out["max_avg_correlation"] = weighted_avg_correlation(correlation_matrix(data), w)
     port = data @ w if units else np.zeros(len(window))
     out["rows"] = float(len(port))
     out["min_portfolio_sharpe"] = sharpe_ratio(port) if len(port) >= 2 else None

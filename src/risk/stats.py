@@ -37,3 +37,25 @@ def weighted_avg_correlation(corr: np.ndarray, w: np.ndarray) -> float:
     outer = np.outer(w, w)
     off = ~np.eye(len(w), dtype=bool)
     return float((outer * corr)[off].sum() / outer[off].sum())
+
+
+def correlation_matrix(window: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the columns over the rows where every column has a value.
+
+    A flat column (a sleeve in cash) correlates with nothing: its row and column are 0 (1 on the
+    diagonal). One BLAS product instead of ``np.corrcoef``'s general path.
+    """
+    rows = window[~np.isnan(window).any(axis=1)] if np.isnan(window).any() else window
+    n = window.shape[1]
+    if len(rows) < 3:
+        return np.eye(n)
+    centred = rows - rows.mean(axis=0)
+    cov = centred.T @ centred
+    sd = np.sqrt(np.diag(cov))
+    safe = np.where(sd > 0, sd, 1.0)
+    corr = cov / np.outer(safe, safe)
+    flat = sd == 0
+    corr[flat, :] = 0.0
+    corr[:, flat] = 0.0
+    np.fill_diagonal(corr, 1.0)
+    return np.clip(corr, -1.0, 1.0)
