@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run plan demo builder tlh test registry bench clean
+.PHONY: run plan demo quality builder tlh test registry bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ run: $(BIN)/.installed  ## the main job: replay real history in paper mode on th
 
 demo: $(BIN)/.installed  ## the four methods side by side on the same history
 	$(BIN)/python src/scripts/demo_portfolio_rebalancing.py
+
+quality: $(BIN)/.installed  ## decision-quality report: turnover, cost and tracking error of every policy on real data
+	$(BIN)/python src/scripts/decision_quality.py
 
 tlh: $(BIN)/.installed  ## tax-loss-harvesting backtest beside the published figures
 	$(BIN)/python src/scripts/tlh_backtest.py
@@ -31,14 +34,16 @@ test: $(BIN)/.installed  ## run the whole test suite
 registry: $(BIN)/.installed  ## rebuild src/data/strategies/registry.json from the shipped prices
 	$(BIN)/python src/scripts/build_strategy_registry.py
 
-.venv-bench/.installed: benchmarks/requirements.txt requirements.txt
+.venv-bench/.installed: benchmarks/requirements.txt requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 	touch $@
 
-bench: .venv-bench/.installed  ## risk-parity solver against skfolio and Riskfolio-Lib
+bench: .venv-bench/.installed  ## speed against the peers (skfolio, Riskfolio-Lib, bt) and the bt accounting oracle
 	.venv-bench/bin/python benchmarks/risk_parity.py
 	.venv-bench/bin/python benchmarks/backtest.py
+	.venv-bench/bin/python benchmarks/decision.py
+	.venv-bench/bin/python -m pytest -q tests/backtest/test_bt_oracle.py
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .hypothesis
