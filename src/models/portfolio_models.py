@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,8 +24,12 @@ from src.models.decision_models import (
 from src.models.params import (
     AdaptiveParams,
     CalendarParams,
+    CostAwareParams,
+    EventTriggerParams,
+    HybridParams,
     MethodParams,
     RiskParityParams,
+    TacticalParams,
     ThresholdParams,
 )
 from src.models.risk_models import (
@@ -62,6 +66,9 @@ class RebalancingMethod(str, Enum):
     CALENDAR = "calendar"
     ADAPTIVE = "adaptive"
     RISK_PARITY = "risk_parity"
+    COST_AWARE = "cost_aware"
+    TACTICAL = "tactical"
+    HYBRID = "hybrid"
 
 
 PARAMS_BY_METHOD: dict[RebalancingMethod, type[MethodParams]] = {
@@ -69,6 +76,9 @@ PARAMS_BY_METHOD: dict[RebalancingMethod, type[MethodParams]] = {
     RebalancingMethod.CALENDAR: CalendarParams,
     RebalancingMethod.ADAPTIVE: AdaptiveParams,
     RebalancingMethod.RISK_PARITY: RiskParityParams,
+    RebalancingMethod.COST_AWARE: CostAwareParams,
+    RebalancingMethod.TACTICAL: TacticalParams,
+    RebalancingMethod.HYBRID: HybridParams,
 }
 
 
@@ -87,7 +97,8 @@ class PortfolioConfig(StrictModel):
     rebalancing_method: RebalancingMethod = Field(
         RebalancingMethod.THRESHOLD, description="Which engine decides."
     )
-    rebalancing_params: Union[ThresholdParams, CalendarParams, AdaptiveParams, RiskParityParams] = Field(
+    rebalancing_params: Union[ThresholdParams, CalendarParams, AdaptiveParams, RiskParityParams,
+                              CostAwareParams, TacticalParams, HybridParams] = Field(
         default=None,  # replaced by the method's defaults in the validator
         validate_default=True,
         description="Parameters of the method (a dict is validated into the method's model).",
@@ -111,6 +122,13 @@ class PortfolioConfig(StrictModel):
         "excluded with a recorded reason.",
     )
     fee_model: FeeModel = Field(default_factory=FeeModel, description="Fees used to plan orders.")
+    event_triggers: Optional[EventTriggerParams] = Field(
+        None,
+        description="Event triggers OR-ed with the method's own trigger, whatever the method: a partial "
+        "rebalance of a unit that drifted single_unit_drift from its target, a full rebalance when a unit "
+        "reaches concentration_limit, and an immediate drift check in a crisis (crisis_daily_drop, "
+        "crisis_vol_ratio). None: the method's trigger alone.",
+    )
 
     @field_validator("name")
     @classmethod

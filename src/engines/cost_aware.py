@@ -1,0 +1,384 @@
+"""Cost-aware rebalancing: trade only as far as the risk it removes pays for the trade.
+
+With current weights ``w``, reference targets ``w*`` (fractions of NAV; cash is the rest and
+has zero variance), the trade ``Delta`` minimises
+
+    f(Delta) = a * x' Sigma x + sum_i c_i |Delta_i| + k * sum_i |Delta_i| ** 1.5,
+    x = w + Delta - w*,  a = risk_aversion * horizon_years,  c_i = (fee_bps + slippage_bps) / 1e4,
+
+subject to ``w + Delta >= 0`` and ``sum(w + Delta) <= B`` (no leverage, no shorts). ``Sigma`` is
+the annualised Ledoit-Wolf covariance of the last ``lookback`` daily returns and ``k`` the
+``impact_coefficient``. The engine's targets are ``w + Delta*``: a partial trade that stops
+where the marginal fall in tracking-error variance equals the marginal cost.
+
+Optimality (KKT) with ``g = 2 a Sigma x`` and budget multiplier ``mu >= 0``: a unit bought has
+``g_i + mu = -c_i - 1.5 k Delta_i ** 0.5``, a unit sold ``g_i + mu = c_i + 1.5 k |Delta_i| ** 0.5``,
+an untouched unit ``|g_i + mu| <= c_i``. So ``Delta = 0`` is optimal (the no-trade region; the
+impact term's slope at 0 is 0) iff, when there is cash to spend, ``|g_i| <= c_i`` for every held
+unit and ``g_i >= -c_i`` for every unit not held (it cannot be sold); and when fully invested iff
+some ``mu >= 0`` satisfies ``-c_i - g_i <= mu`` for all units and ``mu <= c_i - g_i`` for held
+units (buying one unit funded by selling another does not pay). The trigger fires exactly when
+this condition fails.
+
+Cash: idle cash smaller than ``min_trade_size`` of NAV is dust (the order builder would not
+spend it either), so the budget ``B`` is then the invested weight; otherwise ``B = 1``.
+
+New money: a unit that is targeted but not held at all, while idle cash beyond the targets'
+cash (``cash - (1 - sum(w*))``) is at least ``min_trade_size``, is bought to its full target from
+that cash first (pro rata to the targets if the cash is short), and always fires the trigger:
+investing new money is not a rebalancing cost to be weighed but the point of the account. The
+optimisation then starts from those weights.
+
+Solver: coordinate descent with the exact one-dimensional minimiser (soft-thresholding; for
+``k > 0`` the root of a quadratic in ``sqrt|Delta_i|``) clipped to each unit's bounds, to moves
+below 1e-14; when the budget binds, ``mu`` is found by Brent's method on the invested sum
+(non-increasing in ``mu``). Tseng (2001) proves convergence for a smooth convex term plus a
+separable one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Mapping, NamedTuple, Optional
+
+import numpy as np
+from scipy.optimize import brentq
+
+from src.engines.base import RebalancingEngine
+from src.engines.context import MarketContext
+from src.engines.covariance import ledoit_wolf
+from src.engines.event_triggers import configured_targets
+from src.engines.triggers import CheckFrequencyGate, Trigger
+from src.errors import InsufficientDataError
+from src.models.decision_models import EngineResult, Exclusion, TriggerDecision
+from src.models.params import CostAwareParams
+from src.models.risk_models import ReasonCode
+from src.utils.performance import TRADING_DAYS
+
+# Slack on the no-trade comparisons and the budget, so float noise at an edge is not a trade.
+COST_EPS = 1e-12
+# Coordinate descent stops when no weight moves by more than this.
+SOLVE_TOL = 1e-14
+MAX_SWEEPS = 100_000
+
+
+def objective(delta: np.ndarray, w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.ndarray,
+              scale: float, impact: float = 0.0) -> float:
+    """``a x' Sigma x + sum c |Delta| + k sum |Delta| ** 1.5`` with ``x = w + Delta - w*``."""
+    x = w + delta - wstar
+    ad = np.abs(delta)
+    return float(scale * x @ sigma @ x + cost @ ad + impact * np.sum(ad ** 1.5))
+
+
+def _step(a: float, b: float, c: float, k: float, lo: float, hi: float) -> float:
+    """Exact argmin over ``t in [lo, hi]`` of ``a t^2 + b t + c|t| + k|t|^1.5`` (a, c, k >= 0).
+
+    For ``t > 0`` the slope ``2 a t + b + c + 1.5 k sqrt(t)`` vanishes at ``t = s^2`` with
+    ``s = -2 (b + c) / (1.5 k + sqrt(2.25 k^2 - 8 a (b + c)))`` (the cancellation-free form of the
+    quadratic's root); symmetrically for ``t < 0``. Convex in one variable, so clipping the
+    unconstrained minimiser to the interval gives the constrained one.
+    """
+    if b + c < 0.0:
+        den = 1.5 * k + np.sqrt(2.25 * k * k - 8.0 * a * (b + c))
+        t = hi if den <= 0.0 else (2.0 * (b + c) / den) ** 2
+    elif b - c > 0.0:
+        den = 1.5 * k + np.sqrt(2.25 * k * k + 8.0 * a * (b - c))
+        t = lo if den <= 0.0 else -((2.0 * (b - c) / den) ** 2)
+    else:
+        t = 0.0
+    return min(max(t, lo), hi)
+
+
+def _descend(d: np.ndarray, grad: np.ndarray, twice_scaled: np.ndarray, cost: np.ndarray, impact: float,
+             mu: float, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Coordinate descent in place on ``d`` (``grad = 2 a Sigma x`` kept in step)."""
+    n = len(d)
+    diag = [0.5 * twice_scaled[i, i] for i in range(n)]
+    cols = [twice_scaled[:, i] for i in range(n)]
+    for _ in range(MAX_SWEEPS):
+        moved = 0.0
+        for i in range(n):
+            di = d[i]
+            b = grad[i] - 2.0 * diag[i] * di + mu
+            t = _step(diag[i], b, cost[i], impact, lo[i], hi[i])
+            if t != di:
+                grad += (t - di) * cols[i]
+                d[i] = t
+                moved = max(moved, abs(t - di))
+        if moved <= SOLVE_TOL:
+            return
+
+
+def solve_trade(w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.ndarray, scale: float,
+                impact: float = 0.0, budget: float = 1.0) -> tuple[np.ndarray, float]:
+    """The optimal trade ``Delta*`` and the budget multiplier ``mu``.
+
+    Parameters
+    ----------
+    w, wstar : numpy.ndarray
+        Current and reference weights (fractions of NAV, ``w >= 0``).
+    sigma : numpy.ndarray
+        Annualised covariance (symmetric positive semi-definite).
+    cost : numpy.ndarray
+        Cost per unit of turnover of each unit (fraction of notional, >= 0).
+    scale : float
+        ``risk_aversion * horizon_years`` (> 0).
+    impact : float
+        Impact coefficient ``k`` (>= 0).
+    budget : float
+        Largest total weight after the trade (>= 0).
+
+    Returns
+    -------
+    (numpy.ndarray, float)
+        ``Delta*`` with ``w + Delta* >= 0`` and ``sum(w + Delta*) <= budget``, and ``mu``.
+    """
+    w, wstar, cost = (np.asarray(v, dtype=float) for v in (w, wstar, cost))
+    sigma = np.asarray(sigma, dtype=float)
+    if not (np.all(np.isfinite(sigma)) and np.all(np.isfinite(w)) and np.all(np.isfinite(wstar))):
+        raise ValueError("solve_trade: w, wstar and sigma must be finite")
+    if np.any(w < 0) or np.any(cost < 0) or scale <= 0 or impact < 0 or budget < 0:
+        raise ValueError(f"solve_trade: need w >= 0, cost >= 0, scale > 0, impact >= 0, budget >= 0 "
+                         f"(scale={scale}, impact={impact}, budget={budget})")
+    lo, hi = -w, np.maximum(budget - w, -w)
+    twice_scaled = 2.0 * scale * sigma
+    d = np.zeros_like(w)
+    grad = twice_scaled @ (w - wstar)
+
+    def excess(mu: float) -> float:
+        _descend(d, grad, twice_scaled, cost, impact, mu, lo, hi)
+        return float(np.sum(w + d) - budget)
+
+    mu = 0.0
+    if excess(0.0) > COST_EPS:
+        # Raising mu only lowers every coordinate's optimum, so the invested sum falls with mu.
+        low, high = 0.0, 1e-6
+        while excess(high) > 0.0:
+            low, high = high, high * 4.0
+        mu = high if excess(high) == 0.0 else brentq(excess, low, high, xtol=1e-16, rtol=1e-15, maxiter=500)
+        over = excess(mu)
+        if over > 0.0:  # the root is exact to ~1e-16 in mu; trim what is left from the largest buy
+            i = int(np.argmax(d))
+            d[i] -= min(over, d[i] - lo[i])
+    return d, mu
+
+
+class NoTradeCheck(NamedTuple):
+    """Outcome of :func:`no_trade_check`: ``buy``/``sell`` index the units whose trade pays."""
+
+    inside: bool
+    gradient: np.ndarray
+    buy: Optional[int] = None
+    sell: Optional[int] = None
+
+
+def no_trade_check(w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.ndarray, scale: float,
+                   budget: float) -> NoTradeCheck:
+    """Whether ``Delta = 0`` is optimal (the exact condition of the module docstring).
+
+    With cash to spend (``sum(w) < budget``) ``mu = 0``: a buy pays if ``-g_i > c_i``, a sale of
+    a held unit if ``g_i > c_i``. Fully invested: no trade iff
+    ``max(0, max_i(-c_i - g_i)) <= min_held(c_i - g_i)``; otherwise either a sale pays on its own
+    (``g_j > c_j``) or buying ``i`` funded by selling ``j`` does (``g_j - g_i > c_i + c_j``).
+    """
+    g = 2.0 * scale * sigma @ (w - wstar)
+    held = w > 0
+    can_buy = w < budget - COST_EPS
+    buy_gain = np.where(can_buy, -g - cost, -np.inf)
+    sell_gain = np.where(held, g - cost, -np.inf)
+    i = int(np.argmax(buy_gain)) if can_buy.any() else None
+    j = int(np.argmax(sell_gain)) if held.any() else None
+    if np.sum(w) < budget - COST_EPS:
+        buy_pays = i is not None and buy_gain[i] > COST_EPS
+        sell_pays = j is not None and sell_gain[j] > COST_EPS
+        if not (buy_pays or sell_pays):
+            return NoTradeCheck(True, g)
+        return NoTradeCheck(False, g, i if buy_pays else None, j if sell_pays else None)
+    if j is not None and sell_gain[j] > COST_EPS:
+        return NoTradeCheck(False, g, None, j)
+    if i is not None and j is not None and buy_gain[i] + sell_gain[j] > COST_EPS:
+        # -c_i - g_i > c_j - g_j: the switch from j into i removes more risk than it costs.
+        return NoTradeCheck(False, g, i, j)
+    return NoTradeCheck(True, g)
+
+
+@dataclass
+class CostAwareProblem:
+    """One decision's inputs, in the order of ``units`` (the units with enough history)."""
+
+    units: list[str]
+    w_now: np.ndarray
+    w: np.ndarray                 # after the new-money purchases
+    wstar: np.ndarray
+    sigma: np.ndarray
+    cost: np.ndarray
+    scale: float
+    impact: float
+    budget: float
+    shrinkage: float
+    new_units: list[str] = field(default_factory=list)
+    idle_cash: float = 0.0
+    fixed: dict[str, float] = field(default_factory=dict)
+    exclusions: list[Exclusion] = field(default_factory=list)
+
+
+class NoTradeRegionTrigger(Trigger):
+    """Fires when ``Delta = 0`` is not optimal for the engine's problem, or new money is idle."""
+
+    def __init__(self, engine: "CostAwareEngine") -> None:
+        self.engine = engine
+
+    def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
+        p = self.engine.problem(ctx)
+        if p.new_units:
+            return TriggerDecision(fired=True, trigger="cost_aware",
+                                   reason=f"new money: {', '.join(p.new_units)} targeted but not held, "
+                                          f"idle cash {p.idle_cash:.4f} of NAV")
+        check = no_trade_check(p.w, p.wstar, p.sigma, p.cost, p.scale, p.budget)
+        g, c = check.gradient, p.cost
+        details = {f"gradient.{u}": float(x) for u, x in zip(p.units, g)}
+        if check.inside:
+            return TriggerDecision(fired=False, trigger="cost_aware", details=details,
+                                   reason="inside the no-trade region: no trade's risk reduction pays its cost")
+        i, j = check.buy, check.sell
+        if i is not None and j is not None and p.budget - p.w.sum() <= COST_EPS:
+            why = (f"buying {p.units[i]} funded by selling {p.units[j]} (marginal benefit "
+                   f"{g[j] - g[i]:.6f} > cost {c[i] + c[j]:.6f})")
+        else:
+            parts = []
+            if i is not None:
+                parts.append(f"buying {p.units[i]} (marginal benefit {-g[i]:.6f} > cost {c[i]:.6f})")
+            if j is not None:
+                parts.append(f"selling {p.units[j]} (marginal benefit {g[j]:.6f} > cost {c[j]:.6f})")
+            why = "; ".join(parts)
+        return TriggerDecision(fired=True, trigger="cost_aware", details=details,
+                               reason=f"outside the no-trade region: {why} pays")
+
+
+class CostAwareEngine(RebalancingEngine):
+    """Partial trades towards the configured targets where the risk removed pays the cost."""
+
+    name = "cost_aware"
+
+    def __init__(self, config) -> None:
+        # (units, window fingerprint) -> (Sigma, shrinkage): the trigger and the engine of one
+        # decision share one estimate; keyed on the data itself, so results never go stale.
+        self._cov_cache: dict[tuple, tuple[np.ndarray, float]] = {}
+        super().__init__(config)
+
+    @property
+    def params(self) -> CostAwareParams:
+        return self.config.rebalancing_params
+
+    @property
+    def history_days(self) -> Optional[int]:
+        return self.params.lookback
+
+    def build_trigger(self) -> Trigger:
+        return CheckFrequencyGate(self.params.check_frequency) & NoTradeRegionTrigger(self)
+
+    def drift_condition(self) -> Trigger:
+        """The no-trade condition without the check-frequency gate (what a crisis checks)."""
+        return NoTradeRegionTrigger(self)
+
+    def reference_targets(self, ctx: MarketContext) -> dict[str, float]:
+        """The configured targets after the units the risk stage holds out."""
+        return configured_targets(self.config, ctx)
+
+    def _window(self, ctx: MarketContext, universe: list[str]) -> tuple[list[str], np.ndarray, list[Exclusion]]:
+        """The last ``lookback`` returns of the units that have all of them (as numpy), and the rest.
+
+        The rule of ``MarketContext.complete_window``, read from one positional slice of the
+        frame: a decision runs it twice (trigger and engine), every check of a backtest.
+        """
+        days, when = self.params.lookback, ctx.timestamp.date()
+        tail = ctx.returns.iloc[-days:]
+        with_data = [u for u in universe if u in ctx.returns.columns]
+        data = tail.to_numpy(dtype=float)[:, ctx.returns.columns.get_indexer(with_data)]
+        counts = np.isfinite(data).sum(axis=0)
+        keep = [j for j in range(len(with_data)) if len(tail) == days and counts[j] == days]
+        exclusions = [Exclusion(unit=u, reason_code=ReasonCode.INSUFFICIENT_HISTORY,
+                                detail=f"cost_aware lookback={days} needs {days} daily returns; {u} has "
+                                       f"{int(counts[j])} up to {when}")
+                      for j, u in enumerate(with_data) if j not in keep]
+        exclusions += [Exclusion(unit=u, reason_code=ReasonCode.INSUFFICIENT_HISTORY,
+                                 detail=f"cost_aware lookback={days}: {u} has no returns")
+                       for u in universe if u not in with_data]
+        if not keep:
+            raise InsufficientDataError(f"cost_aware lookback={days} needs that many daily returns; no unit of "
+                                        f"{universe} has them up to {when} ({len(tail)} rows available)")
+        return [with_data[j] for j in keep], np.ascontiguousarray(data[:, keep]), exclusions
+
+    def _covariance(self, units: list[str], data: np.ndarray) -> tuple[np.ndarray, float]:
+        key = (tuple(units), hashlib.blake2b(data.tobytes(), digest_size=16).digest())
+        if key not in self._cov_cache:
+            if len(self._cov_cache) >= 8:
+                self._cov_cache.clear()
+            cov, shrinkage = ledoit_wolf(data)
+            self._cov_cache[key] = (cov * TRADING_DAYS, shrinkage)
+        return self._cov_cache[key]
+
+    def problem(self, ctx: MarketContext) -> CostAwareProblem:
+        """The optimisation of this decision (see the module docstring)."""
+        p = self.params
+        ref = self.reference_targets(ctx)
+        held = [u for u, q in ctx.state.holdings.items() if q > 0]
+        universe = list(dict.fromkeys([*ref, *held]))
+        now = ctx.state.weights(universe)
+        units, data, exclusions = self._window(ctx, universe)
+        fixed = {u: now[u] for u in universe if u not in units}  # kept where they are
+        sigma, shrinkage = self._covariance(units, data)
+        w_now = np.array([now[u] for u in units])
+        wstar = np.array([ref.get(u, 0.0) for u in units])
+        dust = max(p.min_trade_size, COST_EPS)
+        cash = ctx.state.cash / ctx.state.total_value()
+        idle = cash - max(0.0, 1.0 - sum(ref.values()))
+        w = w_now.copy()
+        new_units = [u for i, u in enumerate(units) if wstar[i] > 0 and w_now[i] <= 0]
+        if new_units and idle >= dust:
+            idx = [units.index(u) for u in new_units]
+            w[idx] = wstar[idx] * min(1.0, idle / wstar[idx].sum())
+            cash -= float(w[idx].sum())
+        else:
+            new_units = []
+        # Dust cash stays cash: the budget is then what is invested now (switches only).
+        budget = 1.0 - sum(fixed.values()) if cash >= dust else float(w.sum())
+        return CostAwareProblem(units=units, w_now=w_now, w=w, wstar=wstar, sigma=sigma,
+                                cost=np.full(len(units), p.cost_per_turnover),
+                                scale=p.risk_aversion * p.horizon_years, impact=p.impact_coefficient,
+                                budget=budget,
+                                shrinkage=shrinkage, new_units=new_units, idle_cash=max(idle, 0.0),
+                                fixed=fixed, exclusions=exclusions)
+
+    def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
+        p = self.problem(ctx)
+        delta, mu = solve_trade(p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact, p.budget)
+        new = np.maximum(p.w + delta, 0.0)
+        ref = self.reference_targets(ctx)
+        weights = {u: float(x) for u, x in zip(p.units, new) if x > 0 or u in ref}
+        weights.update({u: x for u, x in p.fixed.items() if x > 0 or u in ref})
+        zero = np.zeros_like(delta)
+
+        def te(v: np.ndarray) -> float:  # annualised tracking error of active weights v
+            return float(np.sqrt(max(v @ p.sigma @ v, 0.0)))
+
+        turnover = float(np.abs(new - p.w_now).sum())
+        diagnostics = {
+            "tracking_error_before": te(p.w_now - p.wstar), "tracking_error_after": te(new - p.wstar),
+            "turnover": turnover, "estimated_cost": float(p.cost @ np.abs(new - p.w_now)),
+            "objective_no_trade": objective(zero, p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact),
+            "objective": objective(delta, p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact),
+            "objective_full_trade": objective(p.wstar - p.w, p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact),
+            "budget_multiplier": mu, "shrinkage": p.shrinkage, "new_money": float(np.sum(p.w - p.w_now)),
+        }
+        notes = [f"cost-aware partial trade: tracking error {diagnostics['tracking_error_before']:.4f} -> "
+                 f"{diagnostics['tracking_error_after']:.4f}, turnover {turnover:.4f}, cost per turnover "
+                 f"{p.cost[0] if len(p.cost) else 0.0:.4f}, risk_aversion x horizon {p.scale:g}; "
+                 f"Ledoit-Wolf shrinkage {p.shrinkage:.3f}"]
+        if p.new_units:
+            notes.append(f"new money first: {', '.join(p.new_units)} bought to target from idle cash")
+        if p.fixed:
+            notes.append(f"kept at current weight (no history): {', '.join(p.fixed)}")
+        return EngineResult(engine=self.name, weights=weights, notes=notes, exclusions=p.exclusions,
+                            diagnostics=diagnostics)
