@@ -6,6 +6,7 @@ import numpy as np
 
 from src.engines.base import RebalancingEngine
 from src.engines.context import MarketContext
+from src.engines.event_triggers import AgainstConfiguredTargets, configured_targets
 from src.engines.triggers import CheckFrequencyGate, DriftBandTrigger, Trigger, current_weights
 from src.models.decision_models import EngineResult
 from src.models.params import ThresholdParams
@@ -29,7 +30,20 @@ class ThresholdEngine(RebalancingEngine):
 
     def build_trigger(self) -> Trigger:
         p = self.params
-        return CheckFrequencyGate(p.check_frequency) & DriftBandTrigger(p.min_drift, p.relative_drift)
+        return CheckFrequencyGate(p.check_frequency) & self.drift_condition()
+
+    def drift_condition(self) -> Trigger:
+        """The bands against the configured targets (after held-out units).
+
+        With ``trade_to="band_edge"`` the engine's targets are the band edges; drift measured from
+        those would fire only at twice the band, so the bands are always measured from the targets.
+        """
+        band = DriftBandTrigger(self.params.min_drift, self.params.relative_drift)
+        return AgainstConfiguredTargets(band, self.config) if self.params.trade_to == "band_edge" else band
+
+    def reference_targets(self, ctx: MarketContext) -> dict[str, float]:
+        """The configured targets after the units the risk stage holds out."""
+        return configured_targets(self.config, ctx)
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         targets = dict(self.config.target_allocations)

@@ -231,3 +231,17 @@ def test_engine_when_one_unit_lacks_history_then_excluded_with_reason(registry_r
     assert sum(result.weights.values()) == pytest.approx(1.0)
     (excluded,) = result.exclusions
     assert excluded.unit == "ml_strategy" and excluded.reason_code.value == "INSUFFICIENT_HISTORY"
+
+
+def test_threshold_band_edge_when_drift_just_past_band_then_fires_against_configured_targets(registry_returns):
+    # 0.46/0.30/0.24 against 0.40/0.30/0.30: 0.06 > 0.05. Measured from the band-edge targets
+    # (0.45/0.30/0.25) the drift would be 0.01 and nothing would fire until twice the band.
+    engine = create_engine(config("threshold", {"min_drift": 0.05, "trade_to": "band_edge"}))
+    weights = {"rsi_strategy": 0.46, "macd_strategy": 0.30, "ml_strategy": 0.24}
+    c = ctx(registry_returns, weights)
+    targets = engine.calculate_target_weights(c).weights
+    decision = engine.trigger.evaluate(c, targets)
+    assert decision.fired and "rsi_strategy +0.0600" in decision.reason
+    quiet = engine.trigger.evaluate(ctx(registry_returns, {"rsi_strategy": 0.44, "macd_strategy": 0.30,
+                                                           "ml_strategy": 0.26}), targets)
+    assert not quiet.fired
