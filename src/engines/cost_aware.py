@@ -50,7 +50,6 @@ from src.engines.context import MarketContext
 from src.engines.covariance import ledoit_wolf
 from src.engines.event_triggers import configured_targets
 from src.engines.triggers import CheckFrequencyGate, Trigger
-from src.errors import InsufficientDataError
 from src.models.decision_models import EngineResult, Exclusion, TriggerDecision
 from src.models.params import CostAwareParams
 from src.models.risk_models import ReasonCode
@@ -235,6 +234,9 @@ class NoTradeRegionTrigger(Trigger):
             return TriggerDecision(fired=True, trigger="cost_aware",
                                    reason=f"new money: {', '.join(p.new_units)} targeted but not held, "
                                           f"idle cash {p.idle_cash:.4f} of NAV")
+        if not p.units:
+            return TriggerDecision(fired=False, trigger="cost_aware",
+                                   reason="no unit has a full lookback yet: holding (new money is still invested)")
         check = no_trade_check(p.w, p.wstar, p.sigma, p.cost, p.scale, p.budget)
         g, c = check.gradient, p.cost
         details = {f"gradient.{u}": float(x) for u, x in zip(p.units, g)}
@@ -305,9 +307,6 @@ class CostAwareEngine(RebalancingEngine):
         exclusions += [Exclusion(unit=u, reason_code=ReasonCode.INSUFFICIENT_HISTORY,
                                  detail=f"cost_aware lookback={days}: {u} has no returns")
                        for u in universe if u not in with_data]
-        if not keep:
-            raise InsufficientDataError(f"cost_aware lookback={days} needs that many daily returns; no unit of "
-                                        f"{universe} has them up to {when} ({len(tail)} rows available)")
         return [with_data[j] for j in keep], np.ascontiguousarray(data[:, keep]), exclusions
 
     def _covariance(self, units: list[str], data: np.ndarray) -> tuple[np.ndarray, float]:
@@ -327,19 +326,28 @@ class CostAwareEngine(RebalancingEngine):
         universe = list(dict.fromkeys([*ref, *held]))
         now = ctx.state.weights(universe)
         units, data, exclusions = self._window(ctx, universe)
-        fixed = {u: now[u] for u in universe if u not in units}  # kept where they are
-        sigma, shrinkage = self._covariance(units, data)
+        sigma, shrinkage = self._covariance(units, data) if units else (np.zeros((0, 0)), 0.0)
         w_now = np.array([now[u] for u in units])
         wstar = np.array([ref.get(u, 0.0) for u in units])
         dust = max(p.min_trade_size, COST_EPS)
         cash = ctx.state.cash / ctx.state.total_value()
         idle = cash - max(0.0, 1.0 - sum(ref.values()))
         w = w_now.copy()
+        # New money first, for measured and unmeasured units alike: a unit targeted but not held
+        # at all is bought to its target from idle cash (a new account is invested on day one,
+        # before any covariance can be estimated). Unmeasured units are otherwise kept where they are.
+        unmeasured = [u for u in universe if u not in units]
         new_units = [u for i, u in enumerate(units) if wstar[i] > 0 and w_now[i] <= 0]
-        if new_units and idle >= dust:
+        new_fixed = [u for u in unmeasured if ref.get(u, 0.0) > 0 and now[u] <= 0]
+        fixed = {u: now[u] for u in unmeasured}
+        wanted = float(sum(wstar[units.index(u)] for u in new_units) + sum(ref[u] for u in new_fixed))
+        if (new_units or new_fixed) and idle >= dust and wanted > 0:
+            share = min(1.0, idle / wanted)
             idx = [units.index(u) for u in new_units]
-            w[idx] = wstar[idx] * min(1.0, idle / wstar[idx].sum())
-            cash -= float(w[idx].sum())
+            w[idx] = wstar[idx] * share
+            fixed.update({u: ref[u] * share for u in new_fixed})
+            cash -= wanted * share
+            new_units = new_units + new_fixed
         else:
             new_units = []
         # Dust cash stays cash: the budget is then what is invested now (switches only).
@@ -353,6 +361,11 @@ class CostAwareEngine(RebalancingEngine):
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.problem(ctx)
+        if not p.units:
+            weights = {u: x for u, x in p.fixed.items() if x > 0 or u in p.fixed}
+            return EngineResult(engine=self.name, weights=weights, exclusions=p.exclusions,
+                                notes=["no unit has a full lookback: new money bought to the configured targets, "
+                                       "the rest held"])
         delta, mu = solve_trade(p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact, p.budget)
         new = np.maximum(p.w + delta, 0.0)
         ref = self.reference_targets(ctx)

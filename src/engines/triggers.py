@@ -70,10 +70,15 @@ def first_day_of_periods(days: pd.DatetimeIndex, frequency: Frequency, rebalance
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     ends = np.concatenate((starts[1:], [len(days)]))
     epoch = date(1970, 1, 1).toordinal()
+    out[0] = True  # a schedule that has never decided decides on its first check
+    missed = False
     for a, b in zip(starts, ends):
+        if missed:  # the previous period had no day on or after its anchor: caught up here
+            out[a] = True
         anchor = period_anchor(date.fromordinal(int(ordinals[a]) + epoch), frequency, rebalance_day)
         k = a + int(np.searchsorted(ordinals[a:b], anchor.toordinal() - epoch, side="left"))
-        if k < b:
+        missed = k >= b
+        if not missed:
             out[k] = True
     return out
 
@@ -102,6 +107,17 @@ def period_anchor(day: date, frequency: Frequency, rebalance_day: int) -> date:
              Frequency.ANNUALLY: 1}[frequency]
     length = calendar.monthrange(day.year, month)[1]
     return date(day.year, month, min(rebalance_day, length))
+
+
+def period_start(day: date, frequency: Frequency) -> date:
+    """First calendar date of ``day``'s period."""
+    if frequency == Frequency.DAILY:
+        return day
+    if frequency == Frequency.WEEKLY:
+        return day - timedelta(days=day.isoweekday() - 1)
+    month = {Frequency.MONTHLY: day.month, Frequency.QUARTERLY: 3 * ((day.month - 1) // 3) + 1,
+             Frequency.ANNUALLY: 1}[frequency]
+    return date(day.year, month, 1)
 
 
 class Trigger(ABC):
@@ -259,10 +275,22 @@ class CalendarTrigger(Trigger):
         else:
             fallback = ctx.state.last_trigger_at or ctx.state.last_rebalance_at
             last = fallback.date() if fallback is not None else None
+        if last is None:
+            return TriggerDecision(fired=True, trigger="calendar",
+                                   reason=f"{self.frequency.value} schedule: first decision",
+                                   memory={self.memory_key: float(today.toordinal())})
+        previous = period_anchor(period_start(today, self.frequency) - timedelta(days=1), self.frequency,
+                                 self.rebalance_day)
+        if last < previous:
+            # The previous period ended before a check reached its anchor (a 31st with no trading
+            # day on or after it, a Saturday for weekly): its decision is made now.
+            return TriggerDecision(fired=True, trigger="calendar",
+                                   reason=f"{self.frequency.value} schedule: catching up the period due {previous}",
+                                   memory={self.memory_key: float(today.toordinal())})
         if today < anchor:
             return TriggerDecision(fired=False, trigger="calendar",
                                    reason=f"{self.frequency.value} schedule: next date {anchor}")
-        if last is not None and last >= anchor:
+        if last >= anchor:
             return TriggerDecision(fired=False, trigger="calendar",
                                    reason=f"already decided this {self.frequency.value} period on {last}")
         return TriggerDecision(fired=True, trigger="calendar",

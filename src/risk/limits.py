@@ -89,7 +89,7 @@ def _place(raw: np.ndarray, dropped: float, limits: RiskLimits, policy: RiskPoli
     """Survivors' weights after the dropped weight is redistributed or sent to cash, within caps."""
     n = len(raw)
     invested = float(raw.sum())
-    if policy.on_drop == "redistribute" and invested > 0:
+    if policy.on_drop == "redistribute" and invested > 1e-12:  # a tiny sum would overflow the factor
         invested += dropped
         raw = raw * (invested / raw.sum())
     target_sum = max(min(invested, n * limits.max_single_strategy), n * limits.min_single_strategy)
@@ -170,26 +170,39 @@ class _UnitStage:
         idx = np.flatnonzero(self.subject & self.alive)
         if limit >= 1.0 or len(idx) < 2:
             why = "cannot bind (limit >= 1)" if limit >= 1.0 else "fewer than two units it applies to"
-            self.verdicts.append(verdict("max_correlation_pair", None, limit, RiskAction.PASS, ReasonCode.OK,
-                                         f"not computed: {why}"))
+            # Units held out for correlation still serve their minimum time out; after it there is
+            # no partner left to be correlated with, so they come back.
+            held = [self.units[i] for i in idx if self.prior.get(self.units[i]) is not None
+                    and self.prior[self.units[i]].limit == "max_correlation_pair" and not self._timed(self.units[i])]
+            for u in held:
+                self.alive[self.units.index(u)] = False
+                self.exclusions[u] = self.prior[u]
+            message = f"not computed: {why}" + (f"; still held out {held} (min_days_out)" if held else "")
+            self.verdicts.append(verdict("max_correlation_pair", None, limit,
+                                         RiskAction.DROP if held else RiskAction.PASS,
+                                         ReasonCode.HELD_OUT if held else ReasonCode.OK, message, held))
             return
         corr = correlation_matrix(self.window[:, idx])
         names = [self.units[i] for i in idx]
         keep = np.ones(len(idx), dtype=bool)
-        notes, out = [], []
+        notes, out, readmitted = [], [], []
         # Units held out for correlation come back only when clear of every other unit by the margin.
         for k, u in enumerate(names):
             earlier = self.prior.get(u)
             if earlier is not None and earlier.limit == "max_correlation_pair":
                 others = np.delete(corr[k], k)
                 top = float(others.max()) if len(others) else -1.0
-                if top <= limit - margin + TOL and self._timed(u):
+                recovered, timed = top <= limit - margin + TOL, self._timed(u)
+                if recovered and timed:
                     notes.append(f"readmitted {u} (max correlation {top:.3f})")
+                    readmitted.append(u)
                 else:
                     keep[k] = False
                     self.exclusions[u] = earlier
                     out.append(u)
-                    notes.append(f"still held out {u} (max correlation {top:.3f} > {limit - margin:.3f} or too soon)")
+                    why = (f"max correlation {top:.3f} > {limit - margin:.3f}" if not recovered
+                           else f"out since {earlier.since.date()}, min_days_out {self.policy.min_days_out}")
+                    notes.append(f"still held out {u} ({why})")
         iu, ju = np.triu_indices(len(idx), k=1)
         rho = corr[iu, ju]
         order = np.argsort(-rho)
@@ -207,7 +220,7 @@ class _UnitStage:
         self.alive[idx[~keep]] = False
         top = float(rho.max()) if len(rho) else None
         code = ReasonCode.CORRELATION_PAIR_ABOVE_MAX if any("dropped" in n for n in notes) else (
-            ReasonCode.HELD_OUT if out else ReasonCode.OK)
+            ReasonCode.HELD_OUT if out else ReasonCode.READMITTED if readmitted else ReasonCode.OK)
         self.verdicts.append(verdict("max_correlation_pair", top, limit, RiskAction.DROP if out else RiskAction.PASS,
                                      code, "; ".join(notes) if notes else f"no pair above {limit}", out))
 
@@ -292,11 +305,15 @@ def apply_risk_limits(
         return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=verdicts, exclusions=stage.exclusions,
                             block_reason="every unit was dropped by the per-unit limits")
     stage.correlation()
-    return _size(stage, weights, window, enough, current_weights, returns)
+    if not stage.alive.any():
+        verdicts = stage.verdicts + not_evaluated(limits, remaining[1:], "an earlier limit blocked")
+        return RiskDecision(status=RiskStatus.BLOCKED, weights={}, verdicts=verdicts, exclusions=stage.exclusions,
+                            block_reason="every unit was dropped by the per-unit limits")
+    return _size(stage, weights, window, enough, current_weights, returns, lookback)
 
 
 def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, enough: np.ndarray,
-          current: Optional[Mapping[str, float]], returns: pd.DataFrame) -> RiskDecision:
+          current: Optional[Mapping[str, float]], returns: pd.DataFrame, lookback: int) -> RiskDecision:
     limits, policy, units = stage.limits, stage.policy, stage.units
     engine = np.array([weights[u] for u in units], dtype=float)
     gross = float(engine.sum())
@@ -347,5 +364,10 @@ def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, e
                                      f"{cap.message}; dropped weight {dropped:.4f} went to {where}", cap.units)
     final = {u: float(w) for u, w in zip(alive_units, placed) if w > 0}
     measured = [u for u, ok in zip(units, enough) if ok and u in final]
+    held = None
+    if policy.portfolio_limit_action == "block_if_worse" and current:
+        # What is held now may include units the engine no longer proposes: measure those too.
+        held_units = [u for u, w in current.items() if w > 0]
+        held = (_window(returns, held_units, lookback), held_units)
     return portfolio_checks(stage.verdicts, stage.exclusions, final, measured, window, units, limits, policy,
-                            current=current, dropped=dropped)
+                            current=current, dropped=dropped, held_window=held)

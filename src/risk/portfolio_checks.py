@@ -46,7 +46,8 @@ def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float
     w = np.array([weights[u] for u in units], dtype=float)
     out: dict[str, Optional[float]] = {"max_avg_correlation": None}
     if len(units) > 1 and limits.max_avg_correlation < 1.0 and len(data) > 2:
-        out["max_avg_correlation"] = weighted_avg_correlation(correlation_matrix(data), w)
+        avg = weighted_avg_correlation(correlation_matrix(data), w)
+        out["max_avg_correlation"] = None if np.isnan(avg) else avg
     port = data @ w if units else np.zeros(len(window))
     out["rows"] = float(len(port))
     out["min_portfolio_sharpe"] = sharpe_ratio(port) if len(port) >= 2 else None
@@ -56,7 +57,8 @@ def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float
 
 def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExclusion], final: dict[str, float],
                      measured: list[str], window: np.ndarray, columns: list[str], limits: RiskLimits,
-                     policy: RiskPolicy, *, current: Optional[Mapping[str, float]], dropped: float) -> RiskDecision:
+                     policy: RiskPolicy, *, current: Optional[Mapping[str, float]], dropped: float,
+                     held_window: Optional[tuple[np.ndarray, list[str]]] = None) -> RiskDecision:
     """Append the three portfolio-level verdicts and return the stage's decision.
 
     ``window`` holds the lookback returns of ``columns`` (the units the engine proposed).
@@ -86,7 +88,8 @@ def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExcl
             action = RiskAction.BLOCK
         elif policy.portfolio_limit_action == "block_if_worse":
             if held is None:
-                held = _figures(window, columns, dict(current or {}), limits)
+                data, names = held_window if held_window is not None else (window, columns)
+                held = _figures(data, names, dict(current or {}), limits)
             now = held[limit] if held[limit] is not None else (0.0 if limit != "max_avg_correlation" else None)
             worse = now is None or (value - now) * WORSE[limit] > TOL
             text += f" (held now: {'n/a' if now is None else f'{now:.3f}'})"

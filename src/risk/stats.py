@@ -36,7 +36,10 @@ def weighted_avg_correlation(corr: np.ndarray, w: np.ndarray) -> float:
     """``sum_{i != j} w_i w_j rho_ij / sum_{i != j} w_i w_j``."""
     outer = np.outer(w, w)
     off = ~np.eye(len(w), dtype=bool)
-    return float((outer * corr)[off].sum() / outer[off].sum())
+    denominator = float(outer[off].sum())
+    if denominator <= 0.0:  # at most one unit with weight: there is no pair to average
+        return float("nan")
+    return float((outer * corr)[off].sum() / denominator)
 
 
 def correlation_matrix(window: np.ndarray) -> np.ndarray:

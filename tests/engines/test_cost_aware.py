@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from src.engines import CostAwareEngine, MarketContext, ledoit_wolf, no_trade_check, solve_trade
 from src.engines.cost_aware import objective
 from src.engines.triggers import CheckFrequencyGate
-from src.errors import InsufficientDataError
 from src.models.portfolio_models import PortfolioConfig
 from src.utils.market_data import asset_prices, load_prices, simple_returns
 from tests.conftest import state_at_weights
@@ -204,9 +203,21 @@ def test_trigger_candidate_days_and_history_days():
     assert engine.history_days == 126
 
 
-def test_when_history_too_short_then_insufficient_data(returns):
-    with pytest.raises(InsufficientDataError, match="cost_aware lookback=252"):
-        CostAwareEngine(config()).calculate_target_weights(ctx(returns, TARGETS, ts=datetime(1981, 6, 1)))
+def test_when_history_too_short_and_drifted_then_weights_held_and_quiet(returns):
+    engine = CostAwareEngine(config())
+    drifted = shifted(**{list(TARGETS)[0]: 0.05, list(TARGETS)[1]: -0.05})
+    c = ctx(returns, drifted, ts=datetime(1981, 6, 1))
+    result = engine.calculate_target_weights(c)
+    assert result.weights == pytest.approx(drifted)
+    assert all("cost_aware lookback=252" in e.detail for e in result.exclusions)
+    assert not engine.trigger.evaluate(c, result.weights).fired
+
+
+def test_when_history_too_short_and_account_in_cash_then_invested_at_configured_targets(returns):
+    engine = CostAwareEngine(config())
+    c = ctx(returns, {}, cash=100_000.0, ts=datetime(1981, 6, 1))
+    assert engine.trigger.evaluate(c, {}).fired
+    assert engine.calculate_target_weights(c).weights == pytest.approx(TARGETS)
 
 
 @pytest.mark.parametrize("params, fragment", [

@@ -155,8 +155,8 @@ def fire_days_gate(gate: CheckFrequencyGate, days: pd.DatetimeIndex) -> np.ndarr
 
 @pytest.mark.parametrize("freq, day, count", [
     (Frequency.MONTHLY, 1, 36), (Frequency.QUARTERLY, 1, 12), (Frequency.ANNUALLY, 1, 3),
-    (Frequency.WEEKLY, 1, None), (Frequency.WEEKLY, 5, None), (Frequency.MONTHLY, 15, 36),
-    (Frequency.QUARTERLY, 15, 12), (Frequency.ANNUALLY, 15, 3), (Frequency.DAILY, 1, None),
+    (Frequency.WEEKLY, 1, None), (Frequency.WEEKLY, 5, None), (Frequency.MONTHLY, 15, 37),
+    (Frequency.QUARTERLY, 15, 13), (Frequency.ANNUALLY, 15, 4), (Frequency.DAILY, 1, None),
 ])
 def test_candidate_days_when_calendar_evaluated_daily_then_equal_to_fire_days(trading_days, freq, day, count):
     trigger = CalendarTrigger(freq, day)
@@ -164,10 +164,11 @@ def test_candidate_days_when_calendar_evaluated_daily_then_equal_to_fire_days(tr
     candidates = trigger.candidate_days(trading_days)
     assert candidates.dtype == bool and len(candidates) == len(trading_days)
     np.testing.assert_array_equal(candidates, fired)
-    if count is not None:
+    if count is not None:  # one per period, plus the first check (a schedule that never decided decides)
         assert fired.sum() == count
     if freq == Frequency.MONTHLY and day == 15:
-        assert all(d.day >= 15 and d.day <= 19 for d in trading_days[fired])  # first trading day on/after the 15th
+        assert trading_days[fired][0] == trading_days[0]
+        assert all(15 <= d.day <= 19 for d in trading_days[fired][1:])  # first trading day on/after the 15th
 
 
 @pytest.mark.parametrize("freq", list(Frequency))
@@ -180,13 +181,10 @@ def test_candidate_days_when_gate_evaluated_daily_then_equal_to_days_it_opens(tr
     assert opened.sum() == periods  # the gate opens on the first trading day of every period
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a calendar schedule whose anchor falls after the period's last trading day skips the whole "
-    "period: 'first event on or after the anchor' finds no event inside the period, so on the shipped "
-    "2019-2021 trading days monthly rebalance_day=31 (clipped to the month's last calendar day) fires in "
-    "24 of 36 months, day 30 in 27, and weekly rebalance_day=6 (Saturday, accepted by CalendarParams) in "
-    "0 of 157 weeks; README: 'fires once per period'"))
-@pytest.mark.parametrize("freq, day, periods", [(Frequency.MONTHLY, 31, 36), (Frequency.MONTHLY, 30, 36),
+# A period whose anchor falls after its last trading day is decided on the next period's first
+# trading day (a catch-up), so every period gets its decision; the first check decides too
+# (2019-01-02 is before the 30th/31st: 36 months + 1; for weekly Saturday it is that week's decision).
+@pytest.mark.parametrize("freq, day, periods", [(Frequency.MONTHLY, 31, 37), (Frequency.MONTHLY, 30, 37),
                                                 (Frequency.WEEKLY, 6, 157)])
 def test_calendar_when_anchor_after_last_trading_day_of_period_then_still_fires_once_per_period(
         trading_days, freq, day, periods):
@@ -196,9 +194,9 @@ def test_calendar_when_anchor_after_last_trading_day_of_period_then_still_fires_
 
 
 def test_calendar_when_anchor_on_weekend_in_first_month_of_quarter_then_fires_later_in_quarter(trading_days):
-    # Jan 31 2021 is a Sunday: the quarter's decision comes on Monday Feb 1.
+    # Jan 31 2021 is a Sunday: the quarter's decision comes on Monday Feb 1 (plus the first check).
     fired = trading_days[fire_days_calendar(CalendarTrigger(Frequency.QUARTERLY, 31), trading_days)]
-    assert len(fired) == 12 and pd.Timestamp("2021-02-01") in fired
+    assert len(fired) == 13 and pd.Timestamp("2021-02-01") in fired
 
 
 # --- partial_targets ------------------------------------------------------------------------

@@ -209,10 +209,6 @@ def test_readmit_when_correlation_oscillates_inside_margin_then_held_out_until_p
     assert v.action == RiskAction.PASS and "readmitted X" in v.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: _UnitStage.correlation() never emits ReasonCode.READMITTED; a unit readmitted after a "
-    "max_correlation_pair exclusion gets reason_code OK, while min_strategy_sharpe and "
-    "max_strategy_drawdown readmissions get READMITTED"))
 def test_readmit_when_correlation_recovers_past_margin_then_verdict_code_readmitted():
     ds = walk([(0, 0.8), (160, 0.55)], CORR_WEIGHTS, limits(max_correlation_pair=0.7), correlation_frame)
     assert "X" in ds[-1].weights
@@ -510,7 +506,7 @@ def test_property_when_exclusions_carried_forward_then_final_weights_within_limi
     check_invariants(decide(registry_returns, second, weights, lim, policy, sleeves, current, prior), weights, lim)
 
 
-# --- bugs found (strict xfail: each fails today) ----------------------------------------------
+# --- bugs found by these tests, fixed since ----------------------------------------------
 
 def three_correlated(a_sharpe: float) -> pd.DataFrame:
     """X and Y each correlate 0.8 with A and 0.64 with each other."""
@@ -518,12 +514,6 @@ def three_correlated(a_sharpe: float) -> pd.DataFrame:
                          "Y": with_sharpe(1.0, 0.8 * Z1 + 0.6 * Z3)}, index=DATES)
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, IndexError), reason=(
-    "bug: when every unit left alive after the Sharpe/drawdown stages is held out by the correlation "
-    "stage (X, Y held for max_correlation_pair, A newly dropped for Sharpe), _size calls _place on an "
-    "empty array and apply_risk_limits raises (ValueError 'zero-size array' from raw.min() in _place since 716c64a, "
-    "IndexError from project_capped_simplex at 2733c36) instead of returning a BLOCKED decision; the "
-    "'every unit was dropped' check runs only before the correlation stage"))
 def test_apply_when_every_survivor_held_out_for_correlation_then_blocked_not_crash():
     lim = limits(max_correlation_pair=0.7, min_strategy_sharpe=0.0)
     weights = {"A": 0.4, "X": 0.3, "Y": 0.3}
@@ -535,10 +525,6 @@ def test_apply_when_every_survivor_held_out_for_correlation_then_blocked_not_cra
     assert set(second.exclusions) == {"A", "X", "Y"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a unit held out for max_correlation_pair is readmitted without any check (min_days_out ignored, "
-    "exclusion silently forgotten, verdict 'not computed: fewer than two units it applies to') as soon as "
-    "fewer than two sleeves remain alive, e.g. when its partner is dropped for Sharpe the next day"))
 def test_readmit_when_correlation_partner_dropped_before_min_days_out_then_unit_stays_out():
     lim = limits(max_correlation_pair=0.7, min_strategy_sharpe=0.0)
     weights = {"A": 0.4, "X": 0.3, "C": 0.3}
@@ -552,10 +538,6 @@ def test_readmit_when_correlation_partner_dropped_before_min_days_out_then_unit_
     assert "X" not in second.weights and "X" in second.exclusions  # 1 day < min_days_out 63
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "regression in 716c64a: block_if_worse measures the weights held now only on the window of the units "
-    "the engine proposed, so a held unit the engine no longer proposes (here Y, drawdown 0.456) counts as "
-    "cash ('held now: 0.000') and the better targets are blocked; at 2733c36 it measured 0.456 and warned"))
 def test_portfolio_limit_when_block_if_worse_and_held_unit_not_proposed_then_measured_not_cash():
     returns = BASE.assign(Y=CRASH * 1.5)
     d = run(TARGET, DD_LIMIT, returns=returns, policy=WORSE, current_weights={"Y": 1.0})
@@ -565,9 +547,6 @@ def test_portfolio_limit_when_block_if_worse_and_held_unit_not_proposed_then_mea
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "bug (edge case): a survivor with a subnormal weight (5e-324) overflows the redistribution factor "
-    "invested / raw.sum() in _place to inf and project_capped_simplex raises ValueError 'must be finite'"))
 def test_drop_when_survivor_weight_subnormal_then_decision_not_crash():
     d = run({"L": 1.0, "A": 5e-324}, limits(min_strategy_sharpe=0.0))
     assert "L" in d.exclusions and sum(d.weights.values()) <= 1.0 + 1e-9
