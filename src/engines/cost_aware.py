@@ -110,7 +110,7 @@ def _descend(d: np.ndarray, grad: np.ndarray, twice_scaled: np.ndarray, cost: np
 
 
 def solve_trade(w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.ndarray, scale: float,
-                impact: float = 0.0, budget: float = 1.0) -> tuple[np.ndarray, float]:
+                impact: float = 0.0, budget: float = 1.0, equality: bool = False) -> tuple[np.ndarray, float]:
     """The optimal trade ``Delta*`` and the budget multiplier ``mu``.
 
     Parameters
@@ -127,11 +127,15 @@ def solve_trade(w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.nd
         Impact coefficient ``k`` (>= 0).
     budget : float
         Largest total weight after the trade (>= 0).
+    equality : bool
+        The total weight after the trade must equal ``budget`` (idle cash is invested); ``mu``
+        may then be negative.
 
     Returns
     -------
     (numpy.ndarray, float)
-        ``Delta*`` with ``w + Delta* >= 0`` and ``sum(w + Delta*) <= budget``, and ``mu``.
+        ``Delta*`` with ``w + Delta* >= 0`` and ``sum(w + Delta*) <= budget`` (``==`` with
+        ``equality``), and ``mu``.
     """
     w, wstar, cost = (np.asarray(v, dtype=float) for v in (w, wstar, cost))
     sigma = np.asarray(sigma, dtype=float)
@@ -160,6 +164,13 @@ def solve_trade(w: np.ndarray, wstar: np.ndarray, sigma: np.ndarray, cost: np.nd
         if over > 0.0:  # the root is exact to ~1e-16 in mu; trim what is left from the largest buy
             i = int(np.argmax(d))
             d[i] -= min(over, d[i] - lo[i])
+    elif equality and excess(0.0) < -COST_EPS:
+        # Under-invested: a negative mu (a subsidy on buying) until the invested sum reaches budget.
+        high, low = 0.0, -1e-6
+        while excess(low) < 0.0 and low > -1e6:
+            high, low = low, low * 4.0
+        mu = low if excess(low) == 0.0 else brentq(excess, low, high, xtol=1e-16, rtol=1e-15, maxiter=500)
+        excess(mu)
     return d, mu
 
 
@@ -220,6 +231,7 @@ class CostAwareProblem:
     idle_cash: float = 0.0
     fixed: dict[str, float] = field(default_factory=dict)
     exclusions: list[Exclusion] = field(default_factory=list)
+    invest_idle: bool = False     # idle cash to invest: the budget holds with equality
 
 
 class NoTradeRegionTrigger(Trigger):
@@ -237,6 +249,10 @@ class NoTradeRegionTrigger(Trigger):
         if not p.units:
             return TriggerDecision(fired=False, trigger="cost_aware",
                                    reason="no unit has a full lookback yet: holding (new money is still invested)")
+        if p.invest_idle:
+            return TriggerDecision(fired=True, trigger="cost_aware",
+                                   reason=f"idle cash {p.budget - p.w.sum():.4f} of NAV beyond the targets' cash: "
+                                          f"invested where it removes the most tracking error per unit of cost")
         check = no_trade_check(p.w, p.wstar, p.sigma, p.cost, p.scale, p.budget)
         g, c = check.gradient, p.cost
         details = {f"gradient.{u}": float(x) for u, x in zip(p.units, g)}
@@ -350,14 +366,33 @@ class CostAwareEngine(RebalancingEngine):
             new_units = new_units + new_fixed
         else:
             new_units = []
-        # Dust cash stays cash: the budget is then what is invested now (switches only).
+        # Dust cash stays cash: the budget is then what is invested now (switches only). Idle cash
+        # beyond the targets' own cash is invested (the budget is then met with equality): left
+        # to the objective alone, selling an overweight unit and keeping the proceeds in cash is
+        # the cheapest way to cut tracking error, and the account drifts into cash.
         budget = 1.0 - sum(fixed.values()) if cash >= dust else float(w.sum())
+        idle_now = cash - max(0.0, 1.0 - sum(ref.values()))
+        invest = bool(units) and idle_now >= dust
+        if invest:
+            budget = min(budget, float(w.sum()) + idle_now)
         return CostAwareProblem(units=units, w_now=w_now, w=w, wstar=wstar, sigma=sigma,
                                 cost=np.full(len(units), p.cost_per_turnover),
-                                scale=p.risk_aversion * p.horizon_years, impact=p.impact_coefficient,
+                                scale=self._scale(sigma, wstar), impact=p.impact_coefficient,
                                 budget=budget,
                                 shrinkage=shrinkage, new_units=new_units, idle_cash=max(idle, 0.0),
-                                fixed=fixed, exclusions=exclusions)
+                                fixed=fixed, exclusions=exclusions, invest_idle=invest)
+
+    def _scale(self, sigma: np.ndarray, wstar: np.ndarray) -> float:
+        """``a`` of the objective: risk_aversion x horizon, per unit of the targets' own variance.
+
+        Tracking-error variance is priced relative to the variance of the target portfolio, so
+        one risk aversion means the same trade-off for a 60/40 (10% volatility) and for twenty
+        single stocks (19%): measured in absolute variance, the stock portfolio's no-trade
+        region would be three times narrower for the same setting.
+        """
+        p = self.params
+        own = float(wstar @ sigma @ wstar) if len(wstar) else 0.0
+        return p.risk_aversion * p.horizon_years / max(own, 1e-8)
 
     def calculate_target_weights(self, ctx: MarketContext) -> EngineResult:
         p = self.problem(ctx)
@@ -366,7 +401,7 @@ class CostAwareEngine(RebalancingEngine):
             return EngineResult(engine=self.name, weights=weights, exclusions=p.exclusions,
                                 notes=["no unit has a full lookback: new money bought to the configured targets, "
                                        "the rest held"])
-        delta, mu = solve_trade(p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact, p.budget)
+        delta, mu = solve_trade(p.w, p.wstar, p.sigma, p.cost, p.scale, p.impact, p.budget, equality=p.invest_idle)
         new = np.maximum(p.w + delta, 0.0)
         ref = self.reference_targets(ctx)
         weights = {u: float(x) for u, x in zip(p.units, new) if x > 0 or u in ref}
