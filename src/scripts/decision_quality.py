@@ -9,7 +9,7 @@ Three real portfolios from the shipped data, each backtested through the live pi
 - ``crypto``: BTC, ETH, BNB, SOL and XRP equal weight (Binance daily closes), from 2020-09-20.
 
 Policies: buy-and-hold, daily (frictionless and with costs), monthly, quarterly, annual,
-threshold 5/25 (to target and to band edge), cost-aware, tactical and hybrid. Risk limits are
+threshold 5/25 (to target and to band edge), cost-aware, tactical, adaptive and hybrid. Risk limits are
 off (they would measure the limits, not the policies). Tracking error is against the targets
 rebalanced daily at no cost; turnover is annualised one-sided, excluding the first investment.
 
@@ -71,6 +71,7 @@ POLICIES: dict[str, tuple[Optional[str], dict, float, float]] = {
                        FEE_BPS, SLIPPAGE_BPS),
     "cost_aware": ("cost_aware", {"fee_bps": FEE_BPS, "slippage_bps": SLIPPAGE_BPS}, FEE_BPS, SLIPPAGE_BPS),
     "tactical": ("tactical", {"min_drift": 0.05, "relative_drift": 0.25}, FEE_BPS, SLIPPAGE_BPS),
+    "adaptive": ("adaptive", {}, FEE_BPS, SLIPPAGE_BPS),
     "hybrid": ("hybrid", {}, FEE_BPS, SLIPPAGE_BPS),
 }
 PUBLISHED = ("Published, for comparison: Leland (2000) finds the optimal no-trade region trades about half as much "
