@@ -220,6 +220,9 @@ class PortfolioRebalancingAgent:
 
     def _cycle(self, cause: str) -> Optional[RebalancingEvent]:
         state = self._portfolio_state()
+        if cause == "cash_flow":
+            # Money moved in or out is checked at once, not at the next check_frequency period.
+            state = state.model_copy(update={"last_check_at": None})
         plan = self._plan(state)
         event = None
         if plan.status == PlanStatus.ORDERS:

@@ -218,3 +218,19 @@ def test_restart_when_crashed_mid_execution_then_event_completed_and_no_order_tw
     assert restarted.broker.get_account().positions == {
         o.unit: pytest.approx(o.filled_quantity) for o in event.orders}
     assert restarted.check_and_rebalance() is None  # already rebalanced: nothing fires
+
+
+def test_new_account_when_portfolio_limits_fail_then_invested_and_deposit_invested_too(tmp_path):
+    # The case: KO 0.3, PG 0.3, JNJ 0.4, threshold 5%, the guide's limits with the
+    # correlation and Sharpe limits relaxed. It used to block and leave the 100,000 in cash.
+    limits = {**DEFAULT_RISK_LIMITS, "max_correlation_pair": 0.95, "max_avg_correlation": 0.95,
+              "min_strategy_sharpe": -10.0, "min_portfolio_sharpe": -10.0}
+    config = guide_config(name="Staples", target_allocations={"KO": 0.3, "PG": 0.3, "JNJ": 0.4}, risk_limits=limits)
+    agent = make_agent(tmp_path, day=datetime(2022, 12, 28), config=config)
+    first = agent.check_and_rebalance()
+    assert first.status == PlanStatus.ORDERS and {o.unit for o in first.orders} == {"KO", "PG", "JNJ"}
+    assert agent.broker.get_account().cash < 0.01 * 100_000
+    second = agent.handle(CashFlowEvent(amount=50_000.0))
+    assert second.status == PlanStatus.ORDERS and all(o.side == OrderSide.BUY for o in second.orders)
+    weights = {p.unit: p.weight for p in agent.positions()}
+    assert weights == pytest.approx({"KO": 0.3, "PG": 0.3, "JNJ": 0.4}, abs=0.01)
