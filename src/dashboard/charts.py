@@ -44,6 +44,11 @@ def save_dashboard_png(agent: "PortfolioRebalancingAgent", path: Path) -> Path:
     ax2.axhline(0.0, color="black", linewidth=0.6)
     ax2.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax2.set_title("drift from target (grey lines: rebalances)")
+    return save_png(fig, path)
+
+
+def save_png(fig, path: Path) -> Path:
+    """Lay out ``fig``, write it as a PNG atomically (temp file, fsync, rename) and close it."""
     fig.tight_layout()
     buffer = BytesIO()
     fig.savefig(buffer, format="png", dpi=90)

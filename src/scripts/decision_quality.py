@@ -24,7 +24,6 @@ import argparse
 import logging
 import math
 import sys
-from io import BytesIO
 from pathlib import Path
 from typing import Optional
 
@@ -40,10 +39,10 @@ from tqdm import tqdm  # noqa: E402
 
 from src.backtest.models import BacktestMetrics  # noqa: E402
 from src.backtest.runner import run_backtest  # noqa: E402
+from src.dashboard.charts import save_png  # noqa: E402
 from src.engines.buy_and_hold import BuyAndHoldEngine  # noqa: E402
 from src.errors import RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PortfolioConfig  # noqa: E402
-from src.utils.atomic_io import atomic_write_bytes  # noqa: E402
 from src.utils.market_data import asset_prices  # noqa: E402
 from src.utils.paths import PORTFOLIO_DIR  # noqa: E402
 
@@ -155,7 +154,7 @@ def print_table(name: str, results: dict[str, BacktestMetrics]) -> None:
                   f"vs {q.tracking_error:.2%} (target: 60% less turnover at no more tracking error: {verdict})")
 
 
-def save_png(all_results: dict[str, dict[str, BacktestMetrics]], path: Path) -> Path:
+def save_frontier_png(all_results: dict[str, dict[str, BacktestMetrics]], path: Path) -> Path:
     """Turnover against tracking error, one point per policy, one panel per portfolio."""
     fig, axes = plt.subplots(1, len(all_results), figsize=(6 * len(all_results), 5), squeeze=False)
     for ax, (name, results) in zip(axes[0], all_results.items()):
@@ -166,12 +165,7 @@ def save_png(all_results: dict[str, dict[str, BacktestMetrics]], path: Path) -> 
         ax.set_xlabel("tracking error, % a year")
         ax.set_ylabel("turnover, % a year")
         ax.set_yscale("symlog")
-    fig.tight_layout()
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_png(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         with tqdm(total=len(names) * len(policies) + extra, unit="policy", file=sys.stderr) as bar:
             for name in names:
                 results[name] = run_portfolio(name, policies, bar)
-        png = save_png(results, args.output)
+        png = save_frontier_png(results, args.output)
     except (RebalancerError, ValidationError) as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
@@ -30,11 +29,11 @@ from termcolor import colored  # noqa: E402
 
 from src.backtest.models import BacktestResult  # noqa: E402
 from src.backtest.runner import run_backtest, unit_price_frame  # noqa: E402
+from src.dashboard.charts import save_png  # noqa: E402
 from src.engines.buy_and_hold import BuyAndHoldEngine  # noqa: E402
 from src.engines.factory import ENGINES  # noqa: E402
 from src.errors import RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PortfolioConfig, RebalancingMethod  # noqa: E402
-from src.utils.atomic_io import atomic_write_bytes  # noqa: E402
 from src.utils.config_files import SAMPLE_PORTFOLIO, load_portfolio_file  # noqa: E402
 from src.utils.paths import PORTFOLIO_DIR  # noqa: E402
 
@@ -79,12 +78,7 @@ def save_comparison_png(curves: dict[str, pd.Series], path: Path, title: str) ->
     ax.set_title(title)
     ax.set_ylabel("portfolio value")
     ax.legend()
-    fig.tight_layout()
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_png(fig, path)
 
 
 def print_table(results: dict[str, BacktestResult]) -> None:
