@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from src.models.base import StrictModel
-from src.models.decision_models import PlanStatus
+from src.models.decision_models import Exclusion, PlanStatus
 from src.models.risk_models import RiskVerdict
 from src.models.trading_models import Order
 
@@ -57,7 +57,11 @@ class BacktestDecision(StrictModel):
     fees: float = Field(0.0, description="Fees charged.")
     engine_targets: dict[str, float] = Field(default_factory=dict, description="The engine's targets.")
     final_targets: dict[str, float] = Field(default_factory=dict, description="Targets after the risk stage.")
-    verdicts: list[RiskVerdict] = Field(default_factory=list, description="Verdicts that did not pass.")
+    verdicts: list[RiskVerdict] = Field(
+        default_factory=list, description="Verdicts that did not pass cleanly (an action, or a reason such as "
+        "INSUFFICIENT_HISTORY).")
+    exclusions: list[Exclusion] = Field(
+        default_factory=list, description="Units the engine left out or held at their configured target, and why.")
     warnings: list[str] = Field(default_factory=list, description="Portfolio-level limits that warned.")
 
 

@@ -40,7 +40,7 @@ from src.errors import ConfigError, DataError
 from src.models.base import UnitKind
 from src.models.decision_models import PlanStatus, RebalancePlan
 from src.models.portfolio_models import PortfolioConfig
-from src.models.risk_models import RiskAction
+from src.models.risk_models import ReasonCode, RiskAction
 from src.models.trading_models import OrderStatus, PortfolioState
 from src.pipeline import plan_rebalance
 
@@ -51,9 +51,12 @@ def _as_day(value: date | datetime | str | None, field: str) -> Optional[pd.Time
     if value is None:
         return None
     try:
-        return pd.Timestamp(value).normalize()
+        stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{field}={value!r} is not a date (use YYYY-MM-DD)") from exc
+    if pd.isna(stamp):
+        raise ConfigError(f"{field}={value!r} is not a date (use YYYY-MM-DD)")
+    return stamp.normalize()
 
 
 def unit_price_frame(config: PortfolioConfig, registry=None, market=None) -> tuple[pd.DataFrame, dict[str, UnitKind]]:
@@ -107,10 +110,10 @@ def run_backtest(config: PortfolioConfig, start_date: date | datetime | str | No
         Missing, non-positive or non-finite prices.
     """
     t0 = time.perf_counter()
-    if not (np.isfinite(initial_cash) and initial_cash > 0):
-        raise ConfigError(f"initial_cash={initial_cash} must be > 0")
-    if not (np.isfinite(slippage_bps) and 0 <= slippage_bps <= 500):
-        raise ConfigError(f"slippage_bps={slippage_bps} must be in [0, 500]")
+    if not (isinstance(initial_cash, (int, float)) and np.isfinite(initial_cash) and initial_cash > 0):
+        raise ConfigError(f"initial_cash={initial_cash!r} must be a number > 0")
+    if not (isinstance(slippage_bps, (int, float)) and np.isfinite(slippage_bps) and 0 <= slippage_bps <= 500):
+        raise ConfigError(f"slippage_bps={slippage_bps!r} must be a number in [0, 500]")
     if prices is None:
         prices, kinds = unit_price_frame(config, registry)
     else:
@@ -218,7 +221,9 @@ class _Loop:
             fees=sum(o.fee for o in filled),
             engine_targets=dict(plan.engine_result.weights) if plan.engine_result else {},
             final_targets=dict(risk.weights) if risk else {},
-            verdicts=[v for v in risk.verdicts if v.action != RiskAction.PASS] if risk else [],
+            verdicts=[v for v in risk.verdicts if v.action != RiskAction.PASS or v.reason_code != ReasonCode.OK]
+            if risk else [],
+            exclusions=list(plan.engine_result.exclusions) if plan.engine_result else [],
             warnings=list(risk.warnings) if risk else []))
         return plan, state
 

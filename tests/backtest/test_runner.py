@@ -81,9 +81,6 @@ def test_run_when_a_date_is_not_a_date_then_config_error_names_the_field(start, 
         run_backtest(staples(), start, end)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "BUG: _as_day normalises pd.Timestamp(value) without checking for NaT, so '', 'NaT', NaN or pd.NaT "
-    "raise AttributeError ('NaTType' object has no attribute 'normalize') instead of ConfigError naming the field"))
 @pytest.mark.parametrize("bad", ["", "NaT", float("nan"), pd.NaT])
 def test_run_when_a_date_is_empty_or_not_a_time_then_config_error_names_the_field(bad):
     with pytest.raises(ConfigError, match="^start_date="):
@@ -118,9 +115,6 @@ def test_run_when_cash_or_slippage_out_of_range_then_config_error_names_the_fiel
         run_backtest(staples(), "2021-01-04", "2021-01-08", **kwargs)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: run_backtest calls np.isfinite(initial_cash) / np.isfinite(slippage_bps) without checking the type, so a "
-    "string or None raises TypeError ('ufunc isfinite not supported') instead of ConfigError naming the field"))
 @pytest.mark.parametrize("kwargs, field", [
     ({"initial_cash": "100000"}, "initial_cash"),
     ({"initial_cash": None}, "initial_cash"),
@@ -203,10 +197,6 @@ def test_first_day_when_history_too_short_then_written_event_lists_each_unit_as_
     assert {e.unit: e.reason_code.value for e in event.exclusions} == {u: "INSUFFICIENT_HISTORY" for u in etfs}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: runner.py says units without enough history are held at their configured targets 'and the decision "
-    "says so', but BacktestDecision has no exclusions field and _Loop.decide keeps only non-PASS verdicts, dropping "
-    "the min_history_days verdict (action pass, INSUFFICIENT_HISTORY): result.decisions never says why"))
 def test_first_day_when_history_too_short_then_backtest_decision_says_so():
     etfs = list(load_prices("factor_etfs").columns)
     config = PortfolioConfig(name="Factors", target_allocations={u: 0.2 for u in etfs},
