@@ -41,7 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--once", action="store_true", help="run one cycle and exit")
     mode.add_argument("--replay", action="store_true", help="replay real history (runtime.replay_start .. replay_end)")
     parser.add_argument("--quiet", action="store_true", help="no dashboard at each rebalance during a replay")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every cycle)")
+    parser.add_argument("--log-level", default="WARNING", type=str.upper,
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                        help="logging level (INFO shows every cycle)")
     return parser.parse_args(argv)
 
 
@@ -67,7 +69,7 @@ def run_loop(args: argparse.Namespace, stop: threading.Event) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad input, 130 after Ctrl-C)."""
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not ACTIVE_AGENTS.get("portfolio"):
         print("no active agent: set ACTIVE_AGENTS['portfolio'] = True in main.py")
         return 0
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
+    except OSError as exc:  # an unwritable or wrong --data-dir, a full disk: one line, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(colored(f"error: {exc.strerror or exc}{where}", "red"), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         stop.set()
         print(colored("\nstopped by Ctrl-C; state and events are saved", "yellow"))

@@ -70,3 +70,19 @@ def test_loop_when_ctrl_c_then_clean_stop(tmp_path):
     done = subprocess.run(code, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 130, done.stderr
     assert "stopped by Ctrl-C" in done.stdout and (tmp_path / "d" / "state_sample_multi_strategy_portfolio.json").exists()
+
+
+def test_main_when_log_level_unknown_then_usage_error_exit_2(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as stopped:
+        main_module.main(["--once", "--log-level", "LOUD", "--data-dir", str(tmp_path / "d")])
+    assert stopped.value.code == 2 and "invalid choice: 'LOUD'" in capsys.readouterr().err
+
+
+def test_main_when_data_dir_is_a_file_then_one_line_exit_1(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main_module.main(["--once", "--config", str(short_config(tmp_path)), "--data-dir", str(blocker)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err and str(blocker) in err

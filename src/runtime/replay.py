@@ -82,6 +82,8 @@ def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: 
     more = True
     if resume_from is not None:
         more = clock.seek_after(resume_from)
+        if not more:  # finished already: leave the clock on the last day, so the dashboard shows the end
+            clock.seek_after(resume_from - pd.Timedelta(microseconds=1))
         log.info("resuming replay after %s", resume_from.date())
     while more:
         event = agent.check_and_rebalance()

@@ -43,6 +43,8 @@ def test_replay_when_run_again_after_end_then_nothing_new(tmp_path):
     again, _ = run_replay(loaded.portfolio, loaded.runtime, data_dir=tmp_path / "d")
     assert sorted(p.read_text() for p in (tmp_path / "d").glob("rebalance_*.json")) == before
     assert len(again.state.history) == len(first.state.history)
+    assert again.clock.now().date() == date(2022, 8, 31)  # the dashboard of a finished replay shows its end
+    assert again.positions() == first.positions()
 
 
 def test_replay_when_range_has_no_trading_day_then_error(tmp_path):
