@@ -39,7 +39,8 @@ READMIT_KEY = "risk.readmission_probe"
 
 
 def _probe_due(memory: dict[str, float], state: PortfolioState) -> bool:
-    """At most one readmission probe per calendar month."""
+    """At most one readmission probe per calendar month, on its first check (any risk-stage run
+    counts as that month's probe, so backtests need to look only at each month's first day)."""
     last = memory.get(READMIT_KEY)
     if last is None:
         return True
@@ -184,6 +185,8 @@ def plan_rebalance(
         return RebalancePlan(**base, status=PlanStatus.NO_TRIGGER, trigger=decision,
                              engine_result=result, message=f"no rebalance: {decision.reason}")
     risk = risk or risk_stage(result.weights)
+    # The held-out units were just reconsidered: this month's readmission probe is done.
+    memory[READMIT_KEY] = float(state.timestamp.date().toordinal())
     base["risk_exclusions"] = dict(risk.exclusions)
     if risk.status == RiskStatus.BLOCKED:
         return RebalancePlan(**base, status=PlanStatus.BLOCKED, trigger=decision, engine_result=result,

@@ -36,8 +36,9 @@ from src.backtest.models import BacktestDecision, BacktestResult
 from src.brokers.fills import apply_fill, simulate_fill
 from src.engines.base import RebalancingEngine
 from src.engines.factory import resolve_engine
+from src.engines.triggers import first_day_of_periods
 from src.errors import ConfigError, DataError
-from src.models.base import UnitKind
+from src.models.base import Frequency, UnitKind
 from src.models.decision_models import PlanStatus, RebalancePlan
 from src.models.portfolio_models import PortfolioConfig
 from src.models.risk_models import ReasonCode, RiskAction
@@ -174,6 +175,7 @@ class _Loop:
         mask = self.engine.trigger.candidate_days(self.days)
         mask = np.ones(len(self.days), dtype=bool) if mask is None else np.asarray(mask, dtype=bool).copy()
         mask[0] = True  # the first day always decides (it invests the starting cash)
+        mask |= first_day_of_periods(self.days, Frequency.MONTHLY)  # the pipeline's monthly readmission probe
         return np.flatnonzero(mask)
 
     def run(self, events_dir: Optional[Path]) -> None:
