@@ -175,8 +175,10 @@ class _Loop:
         mask = self.engine.trigger.candidate_days(self.days)
         mask = np.ones(len(self.days), dtype=bool) if mask is None else np.asarray(mask, dtype=bool).copy()
         mask[0] = True  # the first day always decides (it invests the starting cash)
-        mask |= first_day_of_periods(self.days, Frequency.MONTHLY)  # the pipeline's monthly readmission probe
-        return np.flatnonzero(mask)
+        # The pipeline's monthly readmission probe: on these days the trigger cannot fire, so the
+        # day matters only while units are held out (checked in ``run``).
+        self.probe_only = set(np.flatnonzero(first_day_of_periods(self.days, Frequency.MONTHLY) & ~mask).tolist())
+        return np.flatnonzero(mask | first_day_of_periods(self.days, Frequency.MONTHLY))
 
     def run(self, events_dir: Optional[Path]) -> None:
         store = None
@@ -185,6 +187,8 @@ class _Loop:
 
             store = EventStore(events_dir)
         for i in self.candidates():
+            if i in self.probe_only and not self.exclusions:
+                continue  # nothing held out: the probe has nothing to do and the trigger says no
             plan, state = self.decide(i)
             if store is not None and plan.status in (PlanStatus.ORDERS, PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
                 self.record(store, plan, state)
