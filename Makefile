@@ -13,7 +13,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed  ## the main job: replay real history in paper mode on the sample portfolio
 	$(BIN)/python main.py --replay
 
-demo: $(BIN)/.installed  ## the four methods side by side on the same history
+demo: $(BIN)/.installed  ## every method beside buy-and-hold on the same history
 	$(BIN)/python src/scripts/demo_portfolio_rebalancing.py
 
 quality: $(BIN)/.installed  ## decision-quality report: turnover, cost and tracking error of every policy on real data

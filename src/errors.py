@@ -53,6 +53,12 @@ class BrokerUnavailableError(BrokerError):
     """The venue could not be reached; an idempotent call may be retried."""
 
 
+def _short(value: object, limit: int = 80) -> str:
+    """``repr`` of an offending input, cut so one bad field cannot bury the rest of the line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def one_line_error(exc: BaseException) -> str:
     """One line naming the field and the value, for CLIs and logs.
 
@@ -61,10 +67,12 @@ def one_line_error(exc: BaseException) -> str:
     """
     if isinstance(exc, ValidationError):
         parts = []
-        for err in exc.errors():
+        # An unknown key first: a misspelt field is also reported as a missing one, and the
+        # unknown key is the one that says what to fix.
+        for err in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
             loc = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
-            got = "" if err["type"] == "value_error" else f" (got {err.get('input')!r})"
+            got = "" if err["type"] in ("value_error", "missing") else f" (got {_short(err.get('input'))})"
             parts.append(f"{loc + ': ' if loc else ''}{msg}{got}")
         return f"{exc.title}: " + "; ".join(parts)
     return " ".join(str(exc).split())

@@ -40,10 +40,13 @@ def print_dashboard(agent: "PortfolioRebalancingAgent") -> None:
     cash = agent.broker.get_account().cash
     print(f"value {total:,.2f}   cash {cash:,.2f} ({cash / total:.1%})")
     print(f"{'unit':<20}{'kind':<10}{'weight':>8}{'target':>8}{'drift':>9}  drift (band {band:.0%} at the edge)")
+    held_out = agent.state.risk_exclusions
     for p in positions:
         colour = "red" if abs(p.drift) > band else ("yellow" if abs(p.drift) > band / 2 else "green")
+        # Drift is from the configured target; a unit the risk stage holds out is not traded back.
+        note = f"  held out by {held_out[p.unit].limit}" if p.unit in held_out else ""
         print(f"{p.unit:<20}{p.kind.value:<10}{p.weight:>8.2%}{p.target_weight:>8.2%}"
-              + colored(f"{p.drift:>+9.2%}  {drift_bar(p.drift, band)}", colour))
+              + colored(f"{p.drift:>+9.2%}  {drift_bar(p.drift, band)}", colour) + colored(note, "yellow"))
     m = agent.metrics()
     print(colored("\nmetrics", attrs=["bold"]))
     print(f"  total return {_pct(m.total_return)}   volatility {_pct(m.annualized_volatility, False)}   "

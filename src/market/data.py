@@ -71,7 +71,8 @@ class HistoricalMarketData(MarketData):
             elif unit in self._symbols:
                 self._series[unit] = asset_prices([unit])[unit]
             else:
-                raise UnknownUnitError(f"unit {unit!r} is neither a registered strategy nor a symbol with prices")
+                raise UnknownUnitError(f"target_allocations: unit {unit!r} is neither a registered strategy nor a "
+                                       f"symbol with prices")
         return self._series[unit]
 
     def prices_at(self, moment: datetime, units: list[str]) -> dict[str, float]:

@@ -358,10 +358,14 @@ def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, e
                                       RiskAction.SHRINK if shrink else RiskAction.PASS, code if shrink else ReasonCode.OK,
                                       message, hit))
     if dropped > TOL:
-        where = "the surviving units in proportion to their weights" if policy.on_drop == "redistribute" else "cash"
+        if policy.on_drop == "redistribute":
+            where = ("offered to the surviving units in proportion to their weights, within "
+                     "max_single_strategy (what they cannot hold stays in cash)")
+        else:
+            where = "kept in cash (risk_policy.on_drop='cash')"
         cap = stage.verdicts[-2]  # max_single_strategy
         stage.verdicts[-2] = verdict(cap.limit, cap.value, cap.threshold, cap.action, cap.reason_code,
-                                     f"{cap.message}; dropped weight {dropped:.4f} went to {where}", cap.units)
+                                     f"{cap.message}; dropped weight {dropped:.4f} {where}", cap.units)
     final = {u: float(w) for u, w in zip(alive_units, placed) if w > 0}
     measured = [u for u, ok in zip(units, enough) if ok and u in final]
     held = None

@@ -38,6 +38,8 @@ def load_portfolio_file(path: Path) -> PortfolioFile:
         If the file is missing, is not JSON, or does not validate (one line, names the field).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder, not a portfolio file")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:

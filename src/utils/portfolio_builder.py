@@ -37,6 +37,17 @@ from src.utils.universe import resolve_units  # noqa: E402
 Ask = Callable[[str], str]
 
 
+def json_option(flag: str, text: str) -> dict:
+    """A JSON object given on the command line, or a ConfigError naming the flag."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{flag}={text!r} is not valid JSON: {exc.msg} (column {exc.colno})") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{flag}={text!r} must be a JSON object like '{{\"key\": value}}'")
+    return value
+
+
 def build_file(*, name: str, allocations: dict[str, float], method: str, params: dict, limits: dict,
                registry: StrategyRegistryAgent) -> PortfolioFile:
     """Validate everything (config and units) into a ``PortfolioFile``."""
@@ -167,14 +178,14 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
         elif args.name is None or args.allocations is None:
             raise ConfigError("--name and --allocations go together (or give neither, for the interactive builder)")
         else:
-            params, limits = json.loads(args.params), json.loads(args.risk_limits)
+            params, limits = json_option("--params", args.params), json_option("--risk-limits", args.risk_limits)
             built = build_file(name=args.name, allocations=parse_allocations(args.allocations), method=args.method,
                                params=params, limits=limits, registry=registry)
         output = args.output or PORTFOLIOS_DIR / f"{slug(built.portfolio.name)}.json"
         if output.exists() and not args.force:
             raise ConfigError(f"--output {output} exists (pass --force to overwrite)")
         save_portfolio_file(output, built)
-    except (RebalancerError, json.JSONDecodeError) as exc:
+    except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
     except (EOFError, KeyboardInterrupt):

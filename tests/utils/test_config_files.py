@@ -35,6 +35,22 @@ def test_load_when_broken_then_one_line_error_naming_field(tmp_path, text, fragm
     assert fragment in str(info.value) and "\n" not in str(info.value) and "bad.json" in str(info.value)
 
 
+def test_load_when_field_misspelt_then_unknown_key_first_and_value_cut_short(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"portfolio": {"name": "x", "target_alocations": {%s}}}'
+                    % ", ".join(f'"U{i}": 0.01' for i in range(100)))
+    with pytest.raises(ConfigError) as info:
+        load_portfolio_file(path)
+    text = str(info.value)
+    assert text.index("target_alocations: Extra inputs are not permitted") < text.index("target_allocations: Field required")
+    assert len(text) < 300 and "..." in text
+
+
+def test_load_when_path_is_a_folder_then_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder, not a portfolio file"):
+        load_portfolio_file(tmp_path)
+
+
 def test_load_when_missing_then_error():
     with pytest.raises(ConfigError, match="does not exist"):
         load_portfolio_file(SAMPLE_PORTFOLIO.with_name("nope.json"))
