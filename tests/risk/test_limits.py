@@ -83,7 +83,7 @@ def test_min_sharpe_when_redistribute_default_then_survivors_take_weight_pro_rat
     loser = series([-0.01, 0.004])
     d = run({"A": 0.3, "C": 0.1, "L": 0.6}, limits(min_strategy_sharpe=0.0), returns=frame(A=A, C=C, L=loser))
     assert d.weights == pytest.approx({"A": 0.75, "C": 0.25})  # 0.3 : 0.1 kept, summing to 1
-    assert "went to the surviving units" in verdict(d, "max_single_strategy").message
+    assert "offered to the surviving units" in verdict(d, "max_single_strategy").message
 
 
 def test_max_drawdown_when_unit_fell_too_far_then_dropped():

@@ -286,7 +286,7 @@ def test_walk_forward_when_sleeves_sharpe_limit_then_hysteresis_strictly_fewer_s
 def test_drop_when_redistribute_and_no_cap_binds_then_survivors_take_weight_pro_rata():
     d = run({"A": 0.3, "C": 0.2, "D": 0.1, "L": 0.4}, limits(min_strategy_sharpe=0.0), policy=RiskPolicy(on_drop="redistribute"))
     assert d.weights == pytest.approx({"A": 0.5, "C": 1 / 3, "D": 1 / 6})
-    assert "dropped weight 0.4000 went to the surviving units" in verdict(d, "max_single_strategy").message
+    assert "dropped weight 0.4000 offered to the surviving units" in verdict(d, "max_single_strategy").message
 
 
 def test_drop_when_redistribute_and_caps_bind_then_capped_and_excess_stays_in_cash():
@@ -305,7 +305,7 @@ def test_drop_when_redistribute_and_one_cap_binds_then_rest_fully_invested_withi
 def test_drop_when_cash_policy_then_survivors_unchanged_and_dropped_weight_in_cash():
     d = run({"A": 0.3, "C": 0.2, "D": 0.1, "L": 0.4}, limits(min_strategy_sharpe=0.0), policy=RiskPolicy(on_drop="cash"))
     assert d.weights == pytest.approx({"A": 0.3, "C": 0.2, "D": 0.1})
-    assert "dropped weight 0.4000 went to cash" in verdict(d, "max_single_strategy").message
+    assert "dropped weight 0.4000 kept in cash" in verdict(d, "max_single_strategy").message
 
 
 def held_out(*units: str, at: datetime = T0) -> dict[str, RiskExclusion]:
