@@ -53,7 +53,7 @@ class HistoricalMarketData(MarketData):
         self.registry = registry if registry is not None else StrategyRegistryAgent()
         self.max_staleness_days = max_staleness_days
         self._series: dict[str, pd.Series] = {}
-        self._frames: dict[tuple[str, ...], pd.DataFrame] = {}
+        self._frames: dict[tuple[str, ...], pd.DataFrame] = {}  # price frames, and ("returns", ...) frames
         self._symbols = set(available_symbols())
 
     def reload(self, registry: StrategyRegistryAgent) -> None:
@@ -101,8 +101,12 @@ class HistoricalMarketData(MarketData):
         return self._frame(list(units)).copy()
 
     def returns_until(self, moment: datetime, units: list[str]) -> pd.DataFrame:
-        prices = self._frame(units).loc[: pd.Timestamp(moment)]
-        return prices.pct_change().iloc[1:]
+        # Returns are computed once per set of units and sliced per cycle, not recomputed on the
+        # whole history at every check.
+        key = ("returns", *units)
+        if key not in self._frames:
+            self._frames[key] = self._frame(units).pct_change().iloc[1:]
+        return self._frames[key].loc[: pd.Timestamp(moment)]
 
     def trading_days(self, units: list[str]) -> pd.DatetimeIndex:
         return self._frame(units).index
