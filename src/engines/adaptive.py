@@ -14,7 +14,9 @@ Formula (over the last ``performance_window`` daily returns of each unit):
    adoption_margin`` on ``confirmations`` consecutive checks; a tilt in force is dropped once
    ``d < min_improvement - adoption_margin`` on as many checks. While a tilt stays in force its
    targets move only when some unit's new tilted weight is ``tilt_tolerance`` or more away from
-   the target in force. (Without this the targets flip with every window and the drift trigger
+   the target in force *and* the new tilt's window Sharpe beats the tilt in force by
+   ``min_improvement + adoption_margin``; of a correlated pair, the unit de-weighted stays the
+   same unless the other is now weaker by ``adoption_margin`` in Sharpe. (Without this the targets flip with every window and the drift trigger
    trades each flip: 478% turnover a year on 10 stocks.)
 
 A unit with fewer than ``performance_window`` returns is held at its configured target (recorded
@@ -71,11 +73,20 @@ class AdaptiveEngine(RebalancingEngine):
         with np.errstate(invalid="ignore", divide="ignore"):
             # a unit flat over the window (a sleeve in cash) has no correlation: NaN, skipped below
             corr = np.corrcoef(r, rowvar=False) if len(units) > 1 else np.ones((1, 1))
+        weaker_memory: dict[str, float] = {}
         for i in range(len(units)):
             for j in range(i + 1, len(units)):
                 rho = corr[i, j]
                 if np.isfinite(rho) and rho > p.correlation_threshold:
                     weaker = i if sharpe[i] < sharpe[j] else j
+                    # Which of a correlated pair is "weaker" flips with every wobble of two close
+                    # Sharpe ratios (on crypto, daily): keep the previous choice unless the other
+                    # unit is now weaker by more than adoption_margin.
+                    key = f"adaptive.weaker.{units[i]}~{units[j]}"
+                    before = ctx.state.memory.get(key)
+                    if before is not None and abs(sharpe[i] - sharpe[j]) < p.adoption_margin:
+                        weaker = i if before == 0.0 else j
+                    weaker_memory[key] = 0.0 if weaker == i else 1.0
                     factor = (1.0 - rho) / (1.0 - p.correlation_threshold)
                     mult[weaker] *= factor
                     notes.append(f"{units[i]}~{units[j]} rho {rho:.3f}: {units[weaker]} x{factor:.3f}")
@@ -99,7 +110,14 @@ class AdaptiveEngine(RebalancingEngine):
             streak = 0.0
         weights = tilted if adopted else base
         previous = np.array([memory.get(f"adaptive.w.{u}", np.nan) for u in units])
-        kept = adopted and was and np.all(np.isfinite(previous)) and np.max(np.abs(weights - previous)) < p.tilt_tolerance
+        kept = False
+        if adopted and was and np.all(np.isfinite(previous)) and previous.sum() > 0:
+            # A tilt in force is replaced only by one that is worth the trade: different by at
+            # least tilt_tolerance somewhere, and better than the tilt in force by the same Sharpe
+            # gain that adopting a tilt needs.
+            small = np.max(np.abs(weights - previous)) < p.tilt_tolerance
+            gain = sharpe_tilt - sharpe_ratio(r @ (previous / previous.sum()))
+            kept = small or gain < p.min_improvement + p.adoption_margin
         if kept:
             weights = previous
         notes.append(
@@ -108,7 +126,7 @@ class AdaptiveEngine(RebalancingEngine):
             f"drop below {p.min_improvement - p.adoption_margin:.3f}, {int(streak)}/{p.confirmations} checks towards a "
             f"change){'; targets kept within tilt_tolerance' if kept else ''}"
         )
-        new_memory = {"adaptive.adopted": float(adopted), "adaptive.streak": streak,
+        new_memory = {"adaptive.adopted": float(adopted), "adaptive.streak": streak, **weaker_memory,
                       **{f"adaptive.w.{u}": float(w) for u, w in zip(units, weights)}}
         return EngineResult(
             engine=self.name,

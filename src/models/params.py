@@ -114,10 +114,13 @@ class AdaptiveParams(MethodParams):
         description="Trade when any unit is this far from the adaptive targets.",
     )
     adoption_margin: float = Field(
-        0.05,
+        0.25,
         ge=0.0,
-        description="Hysteresis on the Sharpe improvement: a tilt is adopted at min_improvement + margin "
-        "and dropped only below min_improvement - margin (annualised Sharpe units).",
+        description="Hysteresis on the Sharpe improvement (annualised Sharpe units): a tilt is adopted at "
+        "min_improvement + margin and dropped only below min_improvement - margin; a tilt in force is "
+        "replaced only by one better by min_improvement + margin; the de-weighted unit of a correlated "
+        "pair changes only when the other is weaker by the margin. 0.25 from the decision-quality "
+        "backtests (20 stocks: 82% turnover a year without the hysteresis, 28% with it).",
     )
     confirmations: int = Field(
         2,

@@ -245,3 +245,34 @@ def test_threshold_band_edge_when_drift_just_past_band_then_fires_against_config
     quiet = engine.trigger.evaluate(ctx(registry_returns, {"rsi_strategy": 0.44, "macd_strategy": 0.30,
                                                            "ml_strategy": 0.26}), targets)
     assert not quiet.fired
+
+
+def test_adaptive_when_new_tilt_not_better_than_tilt_in_force_then_targets_kept(registry_returns):
+    # The tilt in force is the one of 2022-06-30; a month later the tilt has moved. It replaces the
+    # one in force only if its window Sharpe is better by min_improvement + adoption_margin.
+    first = _adaptive_at(AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                                            "adoption_margin": 0.0, "confirmations": 1,
+                                                            "tilt_tolerance": 0.0})),
+                         registry_returns, datetime(2022, 6, 30), {})
+    assert first.diagnostics["adopted"] == 1.0
+    sticky = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "correlation_threshold": 0.99,
+                                                "adoption_margin": 100.0, "confirmations": 1, "tilt_tolerance": 0.0}))
+    kept = _adaptive_at(sticky, registry_returns, datetime(2022, 8, 31), first.memory)
+    assert kept.weights == pytest.approx(first.weights, abs=1e-15)
+    fresh = _adaptive_at(sticky, registry_returns, datetime(2022, 8, 31), {"adaptive.adopted": 1.0})
+    assert fresh.weights != pytest.approx(first.weights, abs=1e-6)  # the tilt did move in the meantime
+
+
+def test_adaptive_when_pair_sharpes_close_then_same_unit_stays_deweighted(registry_returns):
+    targets = {"buy_hold_index": 0.4, "sma_crossover": 0.3, "low_vol_strategy": 0.3}
+    engine = AdaptiveEngine(config("adaptive", {"min_improvement": 0.0, "volatility_threshold": 10.0,
+                                                "correlation_threshold": 0.7, "adoption_margin": 100.0,
+                                                "confirmations": 1}, targets=targets))
+    c = ctx(registry_returns, targets, ts=datetime(2019, 12, 31))
+    fresh = engine.calculate_target_weights(c)
+    key = "adaptive.weaker.buy_hold_index~sma_crossover"
+    flipped = {key: 1.0 - fresh.memory[key]}  # remember the other unit as the weaker one
+    c2 = MarketContext(timestamp=c.timestamp, state=c.state.model_copy(update={"memory": flipped}),
+                       returns=registry_returns)
+    sticky = engine.calculate_target_weights(c2)
+    assert sticky.memory[key] == flipped[key]  # within the margin, the earlier choice stands
