@@ -48,22 +48,10 @@ from src.models.portfolio_models import (
 from src.risk.portfolio_checks import portfolio_checks
 from src.risk.projection import project_capped_simplex
 from src.risk.stats import column_drawdowns, column_sharpes, correlation_matrix
+from src.risk.verdicts import not_evaluated, verdict
 
 TOL = 1e-9
 UNIT_LIMITS = ("min_strategy_sharpe", "max_strategy_drawdown", "max_correlation_pair")
-
-
-def verdict(limit: str, value: float | None, threshold: float, action: RiskAction, code: ReasonCode,
-            message: str, units: list[str] | None = None) -> RiskVerdict:
-    """A verdict built without re-validation (every argument comes from this stage)."""
-    return RiskVerdict.model_construct(limit=limit, value=value, threshold=threshold, action=action,
-                                       reason_code=code, units=units or [], message=message)
-
-
-def not_evaluated(limits: RiskLimits, names: list[str], why: str) -> list[RiskVerdict]:
-    """Verdicts of limits skipped because an earlier one blocked."""
-    return [verdict(n, None, getattr(limits, n), RiskAction.BLOCK, ReasonCode.NOT_EVALUATED,
-                    f"not evaluated: {why}") for n in names]
 
 
 def surviving_targets(weights: Mapping[str, float], exclusions: Mapping[str, RiskExclusion],

@@ -24,15 +24,11 @@ from src.models.portfolio_models import (
     RiskVerdict,
 )
 from src.risk.stats import correlation_matrix, weighted_avg_correlation
+from src.risk.verdicts import verdict
 from src.utils.performance import max_drawdown, sharpe_ratio
 
 TOL = 1e-9
 WORSE = {"max_avg_correlation": 1.0, "min_portfolio_sharpe": -1.0, "max_portfolio_drawdown": 1.0}
-
-
-def _verdict(limit: str, value, threshold: float, action: RiskAction, code: ReasonCode, message: str) -> RiskVerdict:
-    return RiskVerdict.model_construct(limit=limit, value=value, threshold=threshold, action=action,
-                                       reason_code=code, units=[], message=message)
 
 
 def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float],
@@ -75,11 +71,11 @@ def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExcl
         if value is None or target["rows"] < min_rows:
             why = ("cannot bind" if limit == "max_avg_correlation" and limits.max_avg_correlation >= 1.0
                    else f"not measurable ({int(target['rows'])} common returns of units with enough history)")
-            verdicts.append(_verdict(limit, value, threshold, RiskAction.PASS, ReasonCode.OK, why))
+            verdicts.append(verdict(limit, value, threshold, RiskAction.PASS, ReasonCode.OK, why))
             continue
         breach = (value - threshold) * WORSE[limit] > TOL
         if not breach:
-            verdicts.append(_verdict(limit, value, threshold, RiskAction.PASS, ReasonCode.OK,
+            verdicts.append(verdict(limit, value, threshold, RiskAction.PASS, ReasonCode.OK,
                                      f"target portfolio {value:.3f} vs {threshold}"))
             continue
         text = f"{limit}: target portfolio {value:.3f} vs {threshold}"
@@ -101,7 +97,7 @@ def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExcl
             warnings.append(text)
             message = (f"{text}: warning only, targets kept (set risk_policy.portfolio_limit_action='block' "
                        f"to hold positions instead, or relax risk_limits.{limit})")
-        verdicts.append(_verdict(limit, value, threshold, action, code, message))
+        verdicts.append(verdict(limit, value, threshold, action, code, message))
     if blocks:
         return RiskDecision.model_construct(status=RiskStatus.BLOCKED, weights={}, verdicts=verdicts,
                                             block_reason="; ".join(blocks), exclusions=exclusions, warnings=warnings)
