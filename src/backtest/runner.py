@@ -216,7 +216,7 @@ class _Loop:
         if plan.trigger.fired:
             self.last_trigger_at = state.timestamp
         if plan.engine_result is not None and plan.status != PlanStatus.NO_TRIGGER:
-            self.targets.append((i, dict(plan.engine_result.weights)))
+            self.targets.append((i, self.engine.benchmark_targets(plan.engine_result)))
         if plan.status == PlanStatus.NO_TRIGGER:
             return plan, state
         filled = self.execute(i, plan) if plan.status == PlanStatus.ORDERS else []

@@ -47,6 +47,17 @@ class RebalancingEngine(ABC):
         """The trigger of this engine; by default a 5% absolute drift band."""
         return DriftBandTrigger(min_drift=0.05)
 
+    # What tracking error is measured against. Engines whose targets are the intent (risk parity,
+    # adaptive) are measured against their own targets; engines whose targets are only a step
+    # towards the configured ones (band edge, cost-aware partial trades, buy and hold) set this.
+    measures_against_configured_targets: ClassVar[bool] = False
+
+    def benchmark_targets(self, result: EngineResult) -> dict[str, float]:
+        """The targets a backtest's tracking error is measured against for this decision."""
+        if self.measures_against_configured_targets:
+            return dict(self.config.target_allocations)
+        return dict(result.weights)
+
     @property
     def history_days(self) -> Optional[int]:
         """Trading days of returns the engine and its trigger look back on (None: all history).

@@ -31,6 +31,8 @@ class BuyAndHoldEngine(RebalancingEngine):
     current holdings plus the configured split of the idle cash, so nothing is ever sold.
     """
 
+    measures_against_configured_targets = True
+
     name = "buy_and_hold"
 
     def build_trigger(self) -> Trigger:

@@ -13,6 +13,8 @@ class CalendarEngine(RebalancingEngine):
     """Fires on the event timestamp's schedule; without ``force_rebalance`` only if some unit
     has drifted by more than ``min_trade_size`` (nothing to do otherwise)."""
 
+    measures_against_configured_targets = True
+
     name = "calendar"
 
     @property

@@ -277,6 +277,8 @@ class NoTradeRegionTrigger(Trigger):
 class CostAwareEngine(RebalancingEngine):
     """Partial trades towards the configured targets where the risk removed pays the cost."""
 
+    measures_against_configured_targets = True
+
     name = "cost_aware"
 
     def __init__(self, config) -> None:

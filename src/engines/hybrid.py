@@ -34,6 +34,8 @@ from src.models.portfolio_models import PortfolioConfig, RebalancingMethod
 class HybridEngine(RebalancingEngine):
     """Configured targets (or the band edges), traded on a calendar and/or on band breaches."""
 
+    measures_against_configured_targets = True
+
     name = "hybrid"
 
     def __init__(self, config: PortfolioConfig) -> None:

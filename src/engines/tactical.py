@@ -155,6 +155,8 @@ class TrendDelayTrigger(Trigger):
 class TacticalEngine(RebalancingEngine):
     """Configured targets; the trigger delays sales of strongly rising units (see the module)."""
 
+    measures_against_configured_targets = True
+
     name = "tactical"
 
     @property

@@ -22,6 +22,8 @@ class ThresholdEngine(RebalancingEngine):
     move only as much as the budget constraint needs.
     """
 
+    measures_against_configured_targets = True
+
     name = "threshold"
 
     @property
