@@ -495,10 +495,11 @@ def test_tracking_error_when_engine_trades_part_way_then_measured_against_config
     from src.backtest.metrics import ideal_values
     from src.utils.market_data import asset_prices
 
-    targets = {"KO": 0.3, "PG": 0.3, "JNJ": 0.4}
+    targets = {"AAPL": 0.3, "AMD": 0.3, "XOM": 0.4}  # volatile enough to trade part-way many times
     config = PortfolioConfig(name=f"te {method}", target_allocations=targets, rebalancing_method=method,
                              rebalancing_params=params, risk_limits=LOOSE_LIMITS_TE)
-    result = run_backtest(config, "2018-01-02", "2019-12-31")
+    result = run_backtest(config, "2000-01-03", "2005-12-30")
+    assert any(d.engine_targets != pytest.approx(targets) for d in result.decisions[1:])
     prices = asset_prices(list(targets)).loc[result.nav.index]
     expected = ideal_values([(0, targets)], prices.pct_change().fillna(0.0).to_numpy(), list(targets),
                             100_000.0, result.nav.index)
