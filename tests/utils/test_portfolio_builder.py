@@ -78,3 +78,12 @@ def test_interactive_when_input_ends_then_nothing_saved(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "src/utils/portfolio_builder.py"), "--output", str(tmp_path / "i.json")],
                           input="Half done\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 130 and "nothing saved" in done.stderr and not (tmp_path / "i.json").exists()
+
+
+def test_flags_when_output_not_writable_then_one_line_exit_1(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder is needed")
+    code = main(["--name", "X", "--allocations", "rsi_strategy=0.4,macd_strategy=0.3,ml_strategy=0.3",
+                 "--output", str(blocker / "x.json")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in err and "Traceback" not in err and str(blocker) in err
