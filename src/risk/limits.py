@@ -90,7 +90,7 @@ def _place(raw: np.ndarray, dropped: float, limits: RiskLimits, policy: RiskPoli
 
 def _window(returns: pd.DataFrame, units: list[str], lookback: int) -> np.ndarray:
     """The last ``lookback`` rows of ``units`` as a float array (a unit without a column is all NaN)."""
-    position = {c: k for k, c in enumerate(returns.columns)}
+    position = {c: k for k, c in enumerate(returns.columns.tolist())}  # tolist: element access on an Index is slow
     idx = np.array([position.get(u, -1) for u in units], dtype=int)
     data = returns.to_numpy(dtype=float)[-lookback:]
     out = data[:, np.maximum(idx, 0)]
