@@ -72,7 +72,8 @@ def one_line_error(exc: BaseException) -> str:
         for err in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
             loc = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
-            got = "" if err["type"] in ("value_error", "missing") else f" (got {_short(err.get('input'))})"
+            # An unknown key's value is never echoed: it may be a secret typed into the wrong field.
+            got = "" if err["type"] in ("value_error", "missing", "extra_forbidden") else f" (got {_short(err.get('input'))})"
             parts.append(f"{loc + ': ' if loc else ''}{msg}{got}")
         return f"{exc.title}: " + "; ".join(parts)
     return " ".join(str(exc).split())

@@ -30,7 +30,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data files are meant to be shared
+        # mkstemp creates the file 0600 and we keep it so: events, state and the paper account
+        # describe someone's money and are for the account's owner only.
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -35,7 +35,7 @@ def test_load_when_broken_then_one_line_error_naming_field(tmp_path, text, fragm
     assert fragment in str(info.value) and "\n" not in str(info.value) and "bad.json" in str(info.value)
 
 
-def test_load_when_field_misspelt_then_unknown_key_first_and_value_cut_short(tmp_path):
+def test_load_when_field_misspelt_then_unknown_key_first_and_its_value_not_echoed(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"portfolio": {"name": "x", "target_alocations": {%s}}}'
                     % ", ".join(f'"U{i}": 0.01' for i in range(100)))
@@ -43,7 +43,28 @@ def test_load_when_field_misspelt_then_unknown_key_first_and_value_cut_short(tmp
         load_portfolio_file(path)
     text = str(info.value)
     assert text.index("target_alocations: Extra inputs are not permitted") < text.index("target_allocations: Field required")
-    assert len(text) < 300 and "..." in text
+    assert len(text) < 300 and "U99" not in text
+
+
+def test_load_when_unknown_key_holds_a_secret_then_value_never_in_message(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"portfolio": {"name": "x", "target_allocations": {"KO": 0.5, "PG": 0.5}, '
+                    '"risk_limits": {"max_single_strategy": 0.5}}, "runtime": {"api_key": "SECRET123"}}')
+    with pytest.raises(ConfigError) as info:
+        load_portfolio_file(path)
+    assert "runtime.api_key" in str(info.value) and "SECRET123" not in str(info.value)
+
+
+def test_long_value_when_reported_then_cut_short():
+    from pydantic import ValidationError
+
+    from src.errors import one_line_error
+    from src.models.trading_models import FeeModel
+
+    with pytest.raises(ValidationError) as info:
+        FeeModel(bps="x" * 500)
+    text = one_line_error(info.value)
+    assert "..." in text and len(text) < 200
 
 
 def test_load_when_path_is_a_folder_then_says_so(tmp_path):
