@@ -178,3 +178,26 @@ def test_apply_when_any_outcome_then_never_adds_units_or_exposure(registry_retur
                               lookback=252, min_history=60)
         assert set(d.weights) <= set(proposed)
         assert sum(d.weights.values()) <= sum(proposed.values()) + 1e-12
+
+
+def test_apply_when_a_unit_is_flat_over_the_lookback_then_no_crash_and_no_pair_with_it():
+    # A sleeve in cash for a whole year (the SMA sleeve before November 2001) has zero variance:
+    # its correlation is undefined, so it pairs with nothing; its Sharpe is 0.
+    flat = np.zeros(120)
+    d = run({"A": 0.4, "F": 0.3, "C": 0.3}, limits(max_correlation_pair=0.5, max_avg_correlation=0.5,
+                                                    min_strategy_sharpe=-1.0),
+            returns=frame(A=A, F=flat, C=C))
+    assert d.status != RiskStatus.BLOCKED and "F" in d.weights
+    assert "F" not in verdict(d, "max_correlation_pair").units
+
+
+def test_backtest_when_sample_starts_in_2001_then_runs_through_the_flat_sleeve(registry):
+    # Issue 8: a replay from 2001-01-02 crashed on 2001-11-12 on the SMA sleeve's NaN correlation.
+    from pathlib import Path
+
+    from src.backtest.runner import run_backtest
+    from src.utils.config_files import load_portfolio_file
+
+    sample = load_portfolio_file(Path(__file__).resolve().parents[2] / "src/data/portfolios/sample_portfolio.json")
+    result = run_backtest(sample.portfolio, "2001-01-02", "2002-06-28", registry=registry)
+    assert result.metrics.days > 350 and result.metrics.engine_failures == 0
