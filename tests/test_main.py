@@ -86,3 +86,42 @@ def test_main_when_data_dir_is_a_file_then_one_line_exit_1(tmp_path, capsys):
     code = main_module.main(["--once", "--config", str(short_config(tmp_path)), "--data-dir", str(blocker)])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err and str(blocker) in err
+
+
+def _sample_with(tmp_path, **changes):
+    import json
+
+    data = json.loads((ROOT / "src/data/portfolios/sample_portfolio.json").read_text())
+    for dotted, value in changes.items():
+        section, key = dotted.split(".")
+        data[section][key] = value
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _raw(tmp_path, content: bytes):
+    path = tmp_path / "cfg.json"
+    path.write_bytes(content)
+    return path
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda t: _raw(t, b'{"portfolio": {"name": "\\xff\\xfe"}}'.replace(b"\\xff\\xfe", b"\xff\xfe")), "is not UTF-8 text"),
+    (lambda t: _raw(t, b'{"portfolio": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"), "nested too deeply"),
+    (lambda t: _sample_with(t, **{"portfolio.name": "N" * 300}), "portfolio.name: String should have at most 100"),
+    (lambda t: _sample_with(t, **{"runtime.initial_cash": 1e308}), "runtime.initial_cash"),
+    (lambda t: _sample_with(t, **{"runtime.replay_start": "0001-01-01"}), "runtime.replay_start"),
+    (lambda t: _sample_with(t, **{"runtime.tax": {"substitutes": {"JNJ": "NOPE"}}, "runtime.tax_loss_harvest": True}),
+     "runtime.tax.substitutes['JNJ']='NOPE'"),
+])
+def test_main_when_config_hostile_then_one_line_exit_2_and_nothing_written(tmp_path, capsys, make, fragment):
+    # Issue 8's inputs that used to end in a traceback (or trade before failing).
+    config = make(tmp_path)
+    code = main_module.main(["--once", "--config", str(config), "--data-dir", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and fragment in err and "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())

@@ -20,7 +20,7 @@ from typing import Optional
 from src.agents.agent_state import AgentStateStore
 from src.backtest.attribution import Attribution, attribution_from_history
 from src.backtest.models import BacktestResult
-from src.errors import ConfigError
+from src.errors import ConfigError, RebalancerError, UnknownUnitError
 from src.agents.portfolio_integration import PortfolioIntegration
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
@@ -83,7 +83,12 @@ class PortfolioRebalancingAgent:
         self.settings = settings or RuntimeSettings()
         self.registry = registry or StrategyRegistryAgent()
         self.market = market_data or HistoricalMarketData(self.registry)
-        self.clock = clock or FixedClock(latest_trading_day(self.market, config.units))  # checks every unit
+        try:
+            days = self.market.trading_days(config.units)  # every unit must be known before anything runs
+        except UnknownUnitError as exc:
+            raise UnknownUnitError(f"target_allocations: {exc}") from exc
+        self.clock = clock or FixedClock(latest_trading_day(self.market, config.units, days))
+        self._check_substitutes()
         self.data_dir = Path(data_dir) if data_dir is not None else PORTFOLIO_DIR
         for path in remove_stale_temp_files(self.data_dir):
             log.warning("removed %s, a temporary file left by an interrupted write", path.name)
@@ -102,6 +107,15 @@ class PortfolioRebalancingAgent:
         self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
         self._pending_flow = 0.0
         self._recover()
+
+    def _check_substitutes(self) -> None:
+        """Every tax substitute must be a unit with prices, checked before anything is written."""
+        tax = self.settings.tax
+        for original, substitute in (tax.substitutes.items() if tax else []):
+            try:
+                self.market.prices_at(self.clock.now(), [substitute])
+            except RebalancerError as exc:
+                raise ConfigError(f"runtime.tax.substitutes[{original!r}]={substitute!r}: {exc}") from exc
 
     # --- the public verbs ---------------------------------------------------------------
 

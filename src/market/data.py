@@ -71,8 +71,7 @@ class HistoricalMarketData(MarketData):
             elif unit in self._symbols:
                 self._series[unit] = asset_prices([unit])[unit]
             else:
-                raise UnknownUnitError(f"target_allocations: unit {unit!r} is neither a registered strategy nor a "
-                                       f"symbol with prices")
+                raise UnknownUnitError(f"unit {unit!r} is neither a registered strategy nor a symbol with prices")
         return self._series[unit]
 
     def prices_at(self, moment: datetime, units: list[str]) -> dict[str, float]:
@@ -112,9 +111,9 @@ class HistoricalMarketData(MarketData):
         return self._frame(units).index
 
 
-def latest_trading_day(market: MarketData, units: list[str]) -> datetime:
+def latest_trading_day(market: MarketData, units: list[str], days: Optional[pd.DatetimeIndex] = None) -> datetime:
     """The last day ``market`` has data for all ``units``: paper mode's default 'now'."""
-    days = market.trading_days(units)
+    days = market.trading_days(units) if days is None else days
     if len(days) == 0:
         raise DataError(f"units {units} have no common trading day")
     return days[-1].to_pydatetime()

@@ -81,10 +81,14 @@ class RuntimeSettings(StrictModel):
     """How the agent runs (as opposed to what the portfolio is)."""
 
     mode: Literal["paper"] = Field("paper", description="Execution mode; live trading comes with the ccxt broker.")
-    initial_cash: float = Field(100_000.0, gt=0.0, description="Paper account's starting cash.")
+    initial_cash: float = Field(100_000.0, gt=0.0, le=1e12,
+                                description="Paper account's starting cash (at most 1e12: beyond, sums of "
+                                "positions lose the cent).")
     slippage_bps: float = Field(5.0, ge=0.0, le=500.0, description="Paper fills are this much worse than the market price.")
     interval_minutes: float = Field(60.0, gt=0.0, description="Main loop: minutes between cycles.")
-    replay_start: date = Field(date(2015, 1, 2), description="First trading day of a replay.")
+    replay_start: date = Field(date(2015, 1, 2), ge=date(1900, 1, 1), le=date(2100, 12, 31),
+                               description="First trading day of a replay (1900-2100; earlier than the data "
+                               "means from the data's first day).")
     replay_end: Optional[date] = Field(None, description="Last day of a replay (None = end of the data).")
     tax_loss_harvest: bool = Field(False, description="Run tax-loss harvesting in every cycle.")
     account_type: Literal["taxable", "traditional_ira", "roth_ira", "401k"] = Field(

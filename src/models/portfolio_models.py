@@ -90,7 +90,8 @@ class PortfolioConfig(StrictModel):
     configured targets must themselves satisfy the per-unit and leverage limits.
     """
 
-    name: str = Field(min_length=1, description="Portfolio name, used in events and file names.")
+    name: str = Field(min_length=1, max_length=100,
+                      description="Portfolio name, used in events and file names (at most 100 characters).")
     target_allocations: dict[str, float] = Field(
         description="Target weight per unit (strategy id or asset symbol); sums to 1."
     )

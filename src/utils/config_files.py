@@ -46,6 +46,10 @@ def load_portfolio_file(path: Path) -> PortfolioFile:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"config file {path} is nested too deeply to be a portfolio file") from exc
     try:
         return PortfolioFile.model_validate(raw)
     except ValidationError as exc:
