@@ -39,12 +39,15 @@ Ask = Callable[[str], str]
 
 def json_option(flag: str, text: str) -> dict:
     """A JSON object given on the command line, or a ConfigError naming the flag."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{flag}={text!r} is not valid JSON: {exc.msg} (column {exc.colno})") from exc
+        raise ConfigError(f"{flag}={shown!r} is not valid JSON: {exc.msg} (column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{flag}={shown!r} is nested too deeply") from exc
     if not isinstance(value, dict):
-        raise ConfigError(f"{flag}={text!r} must be a JSON object like '{{\"key\": value}}'")
+        raise ConfigError(f"{flag}={shown!r} must be a JSON object like '{{\"key\": value}}'")
     return value
 
 

@@ -33,6 +33,8 @@ def test_flags_when_valid_then_file_the_agent_loads(tmp_path, capsys):
      "--params='{oops' is not valid JSON: Expecting property name"),
     (["--name", "X", "--allocations", "rsi_strategy=0.4,macd_strategy=0.3,ml_strategy=0.3", "--risk-limits", "[1]"],
      "--risk-limits='[1]' must be a JSON object"),
+    (["--name", "X", "--allocations", "rsi_strategy=0.4,macd_strategy=0.3,ml_strategy=0.3", "--params",
+      "[" * 20_000 + "]" * 20_000], "is nested too deeply"),
     (["--name", "X"], "--name and --allocations go together"),
 ])
 def test_flags_when_bad_then_exit_2_one_line_and_nothing_written(tmp_path, capsys, argv, fragment):
