@@ -53,6 +53,18 @@ class BrokerUnavailableError(BrokerError):
     """The venue could not be reached; an idempotent call may be retried."""
 
 
+class AccountLockedError(RebalancerError):
+    """Another process holds the data directory (one process per account, see
+    ``src/utils/account_lock.py``); ``pid`` is the holder's, or None if it could not be read."""
+
+    def __init__(self, data_dir: object, pid: int | None) -> None:
+        self.data_dir = data_dir
+        self.pid = pid
+        holder = f"process {pid}" if pid is not None else "another process"
+        super().__init__(f"data directory {data_dir} is in use by {holder} (another main.py?); "
+                         f"stop it or use another --data-dir")
+
+
 def _short(value: object, limit: int = 80) -> str:
     """``repr`` of an offending input, cut so one bad field cannot bury the rest of the line."""
     text = repr(value)

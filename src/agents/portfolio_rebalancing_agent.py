@@ -42,6 +42,7 @@ from src.models.execution_models import (
 from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
 from src.pipeline import make_plan_id, plan_rebalance
 from src.tax.overlay import make_tax_overlay
+from src.utils.account_lock import AccountLock
 from src.utils.atomic_io import remove_stale_temp_files
 from src.utils.paths import PORTFOLIO_DIR, slug
 from src.utils.portfolio_metrics import PortfolioMetrics, portfolio_metrics
@@ -68,10 +69,16 @@ class PortfolioRebalancingAgent:
         A custom engine instance (e.g. the guide's ``CustomRebalancer(config)``) or the name of
         one registered with ``register_engine``; by default the configured method's engine.
 
+    The agent holds its data directory for its lifetime (``src/utils/account_lock.py``: one
+    process per account); ``close()``, or leaving ``with PortfolioRebalancingAgent(...) as
+    agent:``, releases it. Agents of one process may share a directory.
+
     Raises
     ------
     UnknownUnitError
         If a unit has neither registry returns nor prices (nothing is written).
+    AccountLockedError
+        If another process holds ``data_dir`` (nothing is read or written).
     """
 
     def __init__(self, config: PortfolioConfig, *, settings: Optional[RuntimeSettings] = None,
@@ -90,23 +97,40 @@ class PortfolioRebalancingAgent:
         self.clock = clock or FixedClock(latest_trading_day(self.market, config.units, days))
         self._check_substitutes()
         self.data_dir = Path(data_dir) if data_dir is not None else PORTFOLIO_DIR
-        for path in remove_stale_temp_files(self.data_dir):
-            log.warning("removed %s, a temporary file left by an interrupted write", path.name)
-        self.broker = broker or PaperBroker(
-            state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
-            clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,
-            initial_cash=self.settings.initial_cash)
-        self.integration = PortfolioIntegration(self.broker)
-        self.events = event_store or EventStore(self.data_dir)
-        self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
-        self.state = self.state_store.load()
-        self.engine = resolve_engine(config, engine)
-        self.unit_kinds = {u: UnitKind.STRATEGY if self.registry.has_strategy(u) else UnitKind.ASSET
-                           for u in config.units}
-        self.tax = make_tax_overlay(config, self.settings, self.data_dir)
-        self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
-        self._pending_flow = 0.0
-        self._recover()
+        # One process per data directory: taken before anything in it is cleaned up or read.
+        self._lock = AccountLock(self.data_dir).acquire()
+        try:
+            for path in remove_stale_temp_files(self.data_dir):
+                log.warning("removed %s, a temporary file left by an interrupted write", path.name)
+            self.broker = broker or PaperBroker(
+                state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
+                clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,
+                initial_cash=self.settings.initial_cash)
+            self.integration = PortfolioIntegration(self.broker)
+            self.events = event_store or EventStore(self.data_dir)
+            self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
+            self.state = self.state_store.load()
+            self.engine = resolve_engine(config, engine)
+            self.unit_kinds = {u: UnitKind.STRATEGY if self.registry.has_strategy(u) else UnitKind.ASSET
+                               for u in config.units}
+            self.tax = make_tax_overlay(config, self.settings, self.data_dir)
+            self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
+            self._pending_flow = 0.0
+            self._recover()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the data directory (see ``src/utils/account_lock.py``); the agent should not
+        be used afterwards. Idempotent."""
+        self._lock.release()
+
+    def __enter__(self) -> "PortfolioRebalancingAgent":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _check_substitutes(self) -> None:
         """Every tax substitute must be a unit with prices, checked before anything is written."""

@@ -27,6 +27,7 @@ from src.models.base import StrictModel
 from src.models.decision_models import PlanStatus, RebalancingEvent
 from src.models.execution_models import RuntimeSettings
 from src.models.portfolio_models import PortfolioConfig
+from src.utils.account_lock import AccountLock
 from src.utils.paths import slug
 from src.utils.portfolio_metrics import daily_twr_returns
 from src.utils.performance import max_drawdown
@@ -67,17 +68,23 @@ def replay_days(market: HistoricalMarketData, config: PortfolioConfig, start: da
 def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: Path,
                on_rebalance: Optional[Callable[[PortfolioRebalancingAgent, RebalancingEvent], None]] = None,
                registry: Optional[StrategyRegistryAgent] = None) -> tuple[PortfolioRebalancingAgent, ReplaySummary]:
-    """Run (or resume) the replay of ``config`` from ``settings.replay_start`` to ``replay_end``."""
+    """Run (or resume) the replay of ``config`` from ``settings.replay_start`` to ``replay_end``.
+
+    Raises ``AccountLockedError`` if another process holds ``data_dir`` (nothing is read or written).
+    """
     registry = registry or StrategyRegistryAgent()
     market = HistoricalMarketData(registry)
     clock = ReplayClock(replay_days(market, config, settings.replay_start, settings.replay_end))
-    events = EventStore(data_dir)
-    state = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name).load()
-    unfinished = [e.timestamp for e in unfinished_events(events.load(config.name), state.last_check_at)]
-    if unfinished:  # an interrupted run: recover at that event's own day, at that day's prices
-        clock.seek_after(min(unfinished) - pd.Timedelta(microseconds=1))
-    agent = PortfolioRebalancingAgent(config, settings=settings, registry=registry, market_data=market,
-                                      clock=clock, event_store=events, data_dir=data_dir)
+    # One process per data directory: held from before the state and events are read until the
+    # agent, which holds it for its own lifetime (the rest of the replay), has taken it too.
+    with AccountLock(data_dir):
+        events = EventStore(data_dir)
+        state = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name).load()
+        unfinished = [e.timestamp for e in unfinished_events(events.load(config.name), state.last_check_at)]
+        if unfinished:  # an interrupted run: recover at that event's own day, at that day's prices
+            clock.seek_after(min(unfinished) - pd.Timedelta(microseconds=1))
+        agent = PortfolioRebalancingAgent(config, settings=settings, registry=registry, market_data=market,
+                                          clock=clock, event_store=events, data_dir=data_dir)
     resume_from = agent.state.last_check_at
     more = True
     if resume_from is not None:

@@ -146,7 +146,8 @@ def test_preview_when_called_then_plans_without_sending_or_writing(tmp_path):
     agent = make_agent(tmp_path)
     plan = agent.preview()
     assert plan.status == PlanStatus.ORDERS and plan.orders
-    assert list(tmp_path.iterdir()) == [] and agent.broker.get_account().positions == {}
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # only the agent's account lock
+    assert agent.broker.get_account().positions == {}
 
 
 def test_handle_when_each_event_kind_then_same_pipeline(tmp_path):
@@ -188,7 +189,7 @@ def test_check_when_price_missing_then_error_and_nothing_written(tmp_path):
     agent = make_agent(tmp_path, day=datetime(2024, 6, 3))  # after the shipped data ends
     with pytest.raises(DataError, match="latest price is from 2022-12-28"):
         agent.check_and_rebalance()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # only the agent's account lock
 
 
 class CrashAfterFirstOrder(PaperBroker):
