@@ -341,9 +341,21 @@ class PortfolioRebalancingAgent:
         written later than the last completed cycle (the crash fell between the two writes)."""
         for event in unfinished_events(self.rebalancing_history, self.state.last_check_at):
             if event.execution == "pending":
+                now = self.clock.now()
+                if now.date() != event.timestamp.date():
+                    # Filling a 2019 order at another day's price would invent a trade.
+                    raise ConfigError(
+                        f"event {event.event_id} of {event.timestamp.date()} was left pending by an interrupted run "
+                        f"and can only be completed at its own date, not {now.date()}: resume the replay "
+                        f"(python main.py --replay) on this data directory")
                 log.warning("completing event %s left pending by an interrupted run", event.event_id)
                 event = self._complete(event)
-            self.state.last_trigger_at = event.timestamp
+            # The same bookkeeping as the cycle that wrote the event (see _cycle).
+            if event.trigger.fired and event.status != PlanStatus.HARVEST:
+                self.state.last_trigger_at = event.timestamp
+            if event.status in (PlanStatus.ORDERS, PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED, PlanStatus.NO_TRADES):
+                self.state.memory = dict(event.memory)
+                self.state.risk_exclusions = dict(event.risk_exclusions)
             if any(o.status in FILLED for o in event.orders):
                 self.state.last_rebalance_at = event.timestamp
             self._finish_cycle(event.timestamp)

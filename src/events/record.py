@@ -30,6 +30,8 @@ def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
         engine_notes=engine.notes if engine else [],
         exclusions=engine.exclusions if engine else [],
         warnings=list(plan.risk.warnings) if plan.risk else [],
+        memory=dict(plan.memory),
+        risk_exclusions=dict(plan.risk_exclusions),
     )
 
 
@@ -51,7 +53,8 @@ def fold_repeat(previous: RebalancingEvent, event: RebalancingEvent) -> Rebalanc
         return None
     if previous.portfolio_name != event.portfolio_name or verdict_signature(previous) != verdict_signature(event):
         return None
-    return previous.model_copy(update={"repeats": previous.repeats + 1, "last_repeated_at": event.timestamp})
+    return previous.model_copy(update={"repeats": previous.repeats + 1, "last_repeated_at": event.timestamp,
+                                       "memory": event.memory, "risk_exclusions": event.risk_exclusions})
 
 
 def event_from_plan(

@@ -132,6 +132,11 @@ class RebalancingEvent(StrictModel):
     )
     last_repeated_at: Optional[datetime] = Field(None, description="When the last folded repeat happened.")
     warnings: list[str] = Field(default_factory=list, description="Limits that warned without blocking.")
+    memory: dict[str, float] = Field(
+        default_factory=dict, description="Triggers' and engines' memory after this decision (restored by "
+        "recovery if the run stopped before its state was saved).")
+    risk_exclusions: dict[str, RiskExclusion] = Field(
+        default_factory=dict, description="Units held out by the risk stage after this decision.")
     tax: Optional[dict[str, Any]] = Field(
         None, description="Tax report: harvest candidates, lots realized, disallowed losses, substitutes, "
         "wash-sale decisions on the plan, and the year's tax impact (see src/tax/overlay.py)."

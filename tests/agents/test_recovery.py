@@ -1,0 +1,79 @@
+"""Recovery does exactly what the interrupted cycle would have done (issue 8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+from src.engines.base import RebalancingEngine
+from src.errors import ConfigError, EngineError
+from src.events.store import EventStore
+from src.market.clock import FixedClock
+from src.models.decision_models import EngineResult, PlanStatus
+from tests.conftest import guide_config
+
+DAYS = [datetime(2021, 12, d) for d in (1, 2, 3, 6, 7)]
+
+
+class FailsOnDay(RebalancingEngine):
+    """Configured targets, except that it cannot decide on 2021-12-02."""
+
+    name = "fails_on_day"
+
+    def calculate_target_weights(self, ctx):
+        if ctx.timestamp == datetime(2021, 12, 2):
+            raise EngineError("no decision today (test)")
+        return EngineResult(engine=self.name, weights=dict(self.config.target_allocations))
+
+
+class Crash(Exception):
+    """Stands in for a kill between the event write and the state write."""
+
+
+def run(tmp_path, crash_after_status=None, monkeypatch=None):
+    config = guide_config(rebalancing_method="calendar", rebalancing_params={"frequency": "daily"})
+    clock = FixedClock(DAYS[0])
+    agent = PortfolioRebalancingAgent(config, clock=clock, data_dir=tmp_path, engine=FailsOnDay(config))
+    if crash_after_status is not None:
+        original = agent.state_store.save
+
+        def save(state):
+            last = agent.rebalancing_history[-1] if agent.rebalancing_history else None
+            if last is not None and last.status == crash_after_status and state.last_check_at == last.timestamp:
+                raise Crash
+            original(state)
+        monkeypatch.setattr(agent.state_store, "save", save)
+    for day in DAYS:
+        clock.set(day)
+        try:
+            agent.check_and_rebalance()
+        except Crash:
+            agent = PortfolioRebalancingAgent(config, clock=FixedClock(day), data_dir=tmp_path,
+                                              engine=FailsOnDay(config))  # restart: recovery runs
+            clock = agent.clock
+    return agent
+
+
+@pytest.mark.parametrize("status", [PlanStatus.ENGINE_FAILED, PlanStatus.ORDERS])
+def test_recover_when_killed_after_event_before_state_then_same_state_as_uninterrupted(tmp_path, monkeypatch, status):
+    plain = run(tmp_path / "plain")
+    crashed = run(tmp_path / "crashed", crash_after_status=status, monkeypatch=monkeypatch)
+    assert crashed.state.last_trigger_at == plain.state.last_trigger_at
+    assert crashed.state.memory == plain.state.memory
+    assert crashed.state.last_rebalance_at == plain.state.last_rebalance_at
+    assert crashed.broker.get_account() == plain.broker.get_account()
+    assert [e.event_id for e in crashed.rebalancing_history] == [e.event_id for e in plain.rebalancing_history]
+
+
+def test_recover_when_pending_event_of_another_day_then_refused_without_filling(tmp_path):
+    config = guide_config()
+    agent = PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2021, 12, 31)), data_dir=tmp_path)
+    plan = agent.preview()
+    from src.events.record import event_from_plan
+
+    EventStore(tmp_path).save(event_from_plan(plan, config, cause="check", execution="pending"))
+    with pytest.raises(ConfigError, match="can only be completed at its own date"):
+        PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 12, 28)), data_dir=tmp_path)
+    assert agent.broker.get_account().positions == {}
