@@ -115,6 +115,7 @@ class PortfolioRebalancingAgent:
                                for u in config.units}
             self.tax = make_tax_overlay(config, self.settings, self.data_dir)
             self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
+            self._check_account_matches_journal(broker is None)
             self._pending_flow = 0.0
             self._recover()
         except BaseException:
@@ -131,6 +132,17 @@ class PortfolioRebalancingAgent:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _check_account_matches_journal(self, own_paper_account: bool) -> None:
+        """A journal with fills and no paper account means the account file was lost: recreating it
+        with fresh cash would silently rewrite history, so stop and say which file."""
+        if not own_paper_account or not isinstance(self.broker, PaperBroker) or self.broker.state_path.exists():
+            return
+        filled = sum(1 for e in self.rebalancing_history for o in e.orders if o.status in FILLED)
+        if filled:
+            raise ConfigError(
+                f"paper account file {self.broker.state_path} is missing but {self.data_dir} has {filled} filled "
+                f"order(s) in its events: restore the file, or start over in an empty --data-dir")
 
     def _check_substitutes(self) -> None:
         """Every tax substitute must be a unit with prices, checked before anything is written."""
@@ -358,6 +370,11 @@ class PortfolioRebalancingAgent:
                 self.state.risk_exclusions = dict(event.risk_exclusions)
             if any(o.status in FILLED for o in event.orders):
                 self.state.last_rebalance_at = event.timestamp
+            harvested = any(e.status == PlanStatus.HARVEST and e.timestamp == event.timestamp
+                            for e in self.rebalancing_history)
+            if (event.status != PlanStatus.HARVEST and self.tax and self.settings.tax_loss_harvest and not harvested
+                    and self.clock.now() == event.timestamp):
+                self._harvest(event.cause)  # the interrupted cycle's harvest step, at its own time
             self._finish_cycle(event.timestamp)
 
 

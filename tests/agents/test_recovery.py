@@ -77,3 +77,58 @@ def test_recover_when_pending_event_of_another_day_then_refused_without_filling(
     with pytest.raises(ConfigError, match="can only be completed at its own date"):
         PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 12, 28)), data_dir=tmp_path)
     assert agent.broker.get_account().positions == {}
+
+
+def test_recover_when_killed_between_rebalance_and_harvest_then_that_days_harvest_still_made(tmp_path, monkeypatch):
+    # Issue 8: the harvest of an interrupted cycle landed a day later on restart.
+    from datetime import date
+
+    import src.agents.portfolio_rebalancing_agent as agent_module
+    from src.models.execution_models import RuntimeSettings
+    from src.models.portfolio_models import PortfolioConfig
+    from src.runtime.replay import run_replay
+    from src.tax.models import TaxSettings
+    from tests.agents.test_agent_tax import LOOSE
+
+    config = PortfolioConfig(name="Taxable Daily", target_allocations={"KO": 0.35, "PEP": 0.35, "JNJ": 0.30},
+                             rebalancing_method="calendar",
+                             rebalancing_params={"frequency": "daily", "force_rebalance": True}, risk_limits=LOOSE)
+    settings = RuntimeSettings(replay_start=date(2020, 2, 20), replay_end=date(2020, 3, 6), tax_loss_harvest=True,
+                               tax=TaxSettings(substitutes={"KO": "PG", "PEP": "WMT", "JNJ": "MRK"}))
+    plain, _ = run_replay(config, settings, data_dir=tmp_path / "plain")
+    harvest_days = [e.timestamp for e in plain.rebalancing_history if e.status == PlanStatus.HARVEST]
+    same_day = [d for d in harvest_days if any(e.timestamp == d and e.status == PlanStatus.ORDERS
+                                               for e in plain.rebalancing_history)]
+    assert same_day, "the test needs a day with both a rebalance and a harvest"
+    original = agent_module.PortfolioRebalancingAgent._harvest
+    crashed = {"done": False}
+
+    def harvest_or_crash(self, cause):
+        if not crashed["done"] and self.clock.now() == same_day[0]:
+            crashed["done"] = True
+            raise Crash
+        return original(self, cause)
+
+    monkeypatch.setattr(agent_module.PortfolioRebalancingAgent, "_harvest", harvest_or_crash)
+    with pytest.raises(Crash):
+        run_replay(config, settings, data_dir=tmp_path / "crashed")
+    resumed, _ = run_replay(config, settings, data_dir=tmp_path / "crashed")
+    assert crashed["done"]
+    key = [(e.timestamp, e.status, [(o.unit, o.side, o.filled_quantity) for o in e.orders])
+           for e in plain.rebalancing_history]
+    assert [(e.timestamp, e.status, [(o.unit, o.side, o.filled_quantity) for o in e.orders])
+            for e in resumed.rebalancing_history] == key
+    assert resumed.broker.get_account() == plain.broker.get_account()
+
+
+def test_start_when_paper_account_deleted_but_journal_has_fills_then_refused_naming_the_file(tmp_path):
+    # Issue 8: a missing paper account was recreated with fresh cash and the journal went on from it.
+    config = guide_config()
+    agent = PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2021, 12, 31)), data_dir=tmp_path)
+    assert agent.check_and_rebalance().status == PlanStatus.ORDERS
+    account = agent.broker.state_path
+    agent.close()
+    account.unlink()
+    with pytest.raises(ConfigError, match=f"paper account file {account} is missing but .* filled order"):
+        PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 1, 3)), data_dir=tmp_path)
+    assert not account.exists()
