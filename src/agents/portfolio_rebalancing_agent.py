@@ -136,13 +136,24 @@ class PortfolioRebalancingAgent:
     def _check_account_matches_journal(self, own_paper_account: bool) -> None:
         """A journal with fills and no paper account means the account file was lost: recreating it
         with fresh cash would silently rewrite history, so stop and say which file."""
-        if not own_paper_account or not isinstance(self.broker, PaperBroker) or self.broker.state_path.exists():
+        if not own_paper_account or not isinstance(self.broker, PaperBroker):
             return
-        filled = sum(1 for e in self.rebalancing_history for o in e.orders if o.status in FILLED)
-        if filled:
-            raise ConfigError(
-                f"paper account file {self.broker.state_path} is missing but {self.data_dir} has {filled} filled "
-                f"order(s) in its events: restore the file, or start over in an empty --data-dir")
+        filled = [(e, o) for e in self.rebalancing_history if e.execution == "complete"
+                  for o in e.orders if o.status in FILLED]
+        if not self.broker.state_path.exists():
+            if filled:
+                raise ConfigError(
+                    f"paper account file {self.broker.state_path} is missing but {self.data_dir} has {len(filled)} "
+                    f"filled order(s) in its events: restore the file, or start over in an empty --data-dir")
+            return
+        # Every fill the journal records must be in the account: an account file older than the
+        # journal (restored from a backup, copied from elsewhere) would silently forget trades.
+        for event, order in filled:
+            if self.broker.get_order(order.client_order_id) is None:
+                raise ConfigError(
+                    f"paper account file {self.broker.state_path} does not know order {order.client_order_id} "
+                    f"({order.side.value} {order.unit}) filled in event {event.event_id} of {event.timestamp.date()}: "
+                    f"the account and the events disagree; restore the matching account file or start over")
 
     def _check_substitutes(self) -> None:
         """Every tax substitute must be a unit with prices, checked before anything is written."""

@@ -132,3 +132,19 @@ def test_start_when_paper_account_deleted_but_journal_has_fills_then_refused_nam
     with pytest.raises(ConfigError, match=f"paper account file {account} is missing but .* filled order"):
         PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 1, 3)), data_dir=tmp_path)
     assert not account.exists()
+
+
+def test_start_when_paper_account_older_than_journal_then_refused_naming_the_order(tmp_path):
+    import json
+
+    config = guide_config()
+    agent = PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2021, 12, 31)), data_dir=tmp_path)
+    event = agent.check_and_rebalance()
+    account = agent.broker.state_path
+    agent.close()
+    data = json.loads(account.read_text())
+    forgotten = event.orders[0].client_order_id
+    del data["reports"][forgotten]  # as if the file were restored from before that fill
+    account.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=f"does not know order {forgotten}"):
+        PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 1, 3)), data_dir=tmp_path)
