@@ -70,7 +70,12 @@ class AgentState(StrictModel):
     last_rebalance_at: Optional[datetime] = Field(None, description="Last cycle that filled an order.")
     last_check_at: Optional[datetime] = Field(None, description="Last completed cycle.")
     last_trigger_at: Optional[datetime] = Field(None, description="Last cycle whose trigger fired.")
-    history: list[ValuePoint] = Field(default_factory=list, description="Value and weights per cycle.")
+    history: list[ValuePoint] = Field(
+        default_factory=list, description="Value and weights per cycle (kept in its own append-only file, "
+        "state_<name>.history.jsonl; the state file holds only history_length).")
+    history_length: int = Field(
+        0, ge=0, description="How many points of the history file this state accounts for (later lines are "
+        "from a cycle that did not finish and are dropped on load).")
     memory: dict[str, float] = Field(default_factory=dict, description="Triggers' and engines' memory.")
     risk_exclusions: dict[str, RiskExclusion] = Field(
         default_factory=dict, description="Units the risk stage holds out (hysteresis)."

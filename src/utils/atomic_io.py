@@ -49,6 +49,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Append ``lines`` (one record each, no newlines inside) to ``path`` and fsync it.
+
+    For files that only grow (a history): the cost of a write no longer depends on how long the
+    file is. A crash can leave a partial last line; readers drop it (``AgentStateStore.load``).
+    """
+    path = Path(path)
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:  # the new name must survive a crash too
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 def atomic_write_json(path: Path, payload: Any) -> None:
     """Serialise ``payload`` as indented JSON and write it atomically."""
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=False) + "\n")

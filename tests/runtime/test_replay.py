@@ -73,6 +73,7 @@ def _run(config: Path, data_dir: Path, kill_after: float | None = None) -> None:
 
 def _snapshot(data_dir: Path) -> dict[str, object]:
     files = {p.name: json.loads(p.read_text()) for p in data_dir.glob("*.json")}
+    files.update({p.name: p.read_text() for p in data_dir.glob("*.jsonl")})  # the append-only history
     return files
 
 
