@@ -13,14 +13,16 @@ import math
 from pathlib import Path
 from typing import Optional
 
+from pydantic import ValidationError
+
 from src.brokers.base import Broker
 from src.brokers.fills import apply_fill, simulate_fill
-from src.errors import ConfigError
+from src.errors import ConfigError, DataError
 from src.market.clock import Clock
 from src.market.data import MarketData
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
 from src.models.trading_models import FeeModel, Order, OrderStatus
-from src.utils.atomic_io import atomic_write_text, read_model
+from src.utils.atomic_io import append_lines, atomic_write_text, read_model
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +59,39 @@ class PaperBroker(Broker):
         self.clock = clock
         self.fee_model = fee_model
         self.slippage_bps = slippage_bps
+        self.archive_path = self.state_path.with_suffix(".reports.jsonl")
+        self._rewrite = False  # the archive must be rewritten whole once (older file, or a dropped partial line)
         if self.state_path.exists():
             self.state = read_model(self.state_path, PaperAccountState,
                                     f"paper account file {self.state_path} is not valid")
+            if self.state.reports:  # an older account file that kept every report inside
+                self._rewrite = True
+            else:
+                self.state.reports = load_archive(self.archive_path, self.state)
+                # A repaired last report or a partial line: the archive is rewritten once, whole.
+                expected = "".join(r.model_dump_json() + "\n" for r in self.state.reports.values())
+                actual = self.archive_path.read_text(encoding="utf-8") if self.archive_path.exists() else ""
+                self._rewrite = actual != expected
         else:
             # A new account is written on its first change, so merely opening one writes nothing.
             self.state = PaperAccountState(cash=initial_cash)
 
-    def _save(self) -> None:
-        atomic_write_text(self.state_path, self.state.model_dump_json(indent=1) + "\n")
+    def _save(self, report: Optional[ExecutionReport] = None) -> None:
+        """The snapshot (cash, positions, the latest report) atomically, then the report appended.
+
+        Constant cost per order: the snapshot does not hold the report archive. A crash between
+        the two writes leaves the report in the snapshot only; ``load_archive`` appends it.
+        """
+        snapshot = self.state.model_copy(update={
+            "reports": {}, "reports_count": len(self.state.reports),
+            "last_report": report if report is not None else self.state.last_report})
+        atomic_write_text(self.state_path, snapshot.model_dump_json(indent=1) + "\n")
+        self.state.last_report = snapshot.last_report
+        if self._rewrite:
+            atomic_write_text(self.archive_path, "".join(r.model_dump_json() + "\n" for r in self.state.reports.values()))
+            self._rewrite = False
+        elif report is not None:
+            append_lines(self.archive_path, [report.model_dump_json()])
 
     @property
     def slippage_reserve_bps(self) -> float:
@@ -99,7 +125,7 @@ class PaperBroker(Broker):
                                   average_price=fill.price, fee=fill.fee)
         else:
             report = self._report(order, OrderStatus.REJECTED, reason=fill.reason)
-        self._save()
+        self._save(report)
         log.info("paper %s %s %.6f %s: %s", order.side.value, order.client_order_id, order.quantity,
                  order.unit, report.status.value)
         return report
@@ -119,3 +145,32 @@ class PaperBroker(Broker):
         self.state.cash -= amount
         self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=-amount))
         self._save()
+
+
+def load_archive(path: Path, state: PaperAccountState) -> dict[str, ExecutionReport]:
+    """The reports of the archive the snapshot ``state`` accounts for, repaired if a crash cut it.
+
+    The snapshot counts ``reports_count`` reports and holds the latest; the archive may lack that
+    one (a crash after the snapshot, before the append) or end in a partial line: both are
+    repaired. Fewer lines than that means the archive was lost or cut: an error naming the file.
+    """
+    expected = state.reports_count
+    reports: dict[str, ExecutionReport] = {}
+    if path.exists():
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            if len(reports) == expected or not line.strip():
+                break
+            try:
+                report = ExecutionReport.model_validate_json(line)
+            except ValidationError as exc:
+                if number > expected - 1:
+                    break  # a partial last line left by a crash
+                raise DataError(f"order archive {path} line {number} is not a valid report") from exc
+            reports[report.client_order_id] = report
+    if len(reports) == expected - 1 and state.last_report is not None \
+            and state.last_report.client_order_id not in reports:
+        reports[state.last_report.client_order_id] = state.last_report
+    if len(reports) != expected:
+        raise DataError(f"order archive {path} has {len(reports)} report(s) but the paper account counts "
+                        f"{expected}: restore it, or start over in an empty --data-dir")
+    return reports

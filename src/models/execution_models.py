@@ -48,9 +48,14 @@ class PaperAccountState(StrictModel):
     cash: float = Field(ge=0.0, description="Free cash.")
     positions: dict[str, float] = Field(default_factory=dict, description="Units held.")
     reports: dict[str, ExecutionReport] = Field(
-        default_factory=dict, description="Every handled order by client order id (idempotency)."
+        default_factory=dict, description="Every handled order by client order id (idempotency); kept in the "
+        "append-only paper_<name>.reports.jsonl, not in the account snapshot."
     )
     flows: list[CashFlow] = Field(default_factory=list, description="Deposits and withdrawals.")
+    reports_count: int = Field(0, ge=0, description="How many reports the snapshot accounts for.")
+    last_report: Optional[ExecutionReport] = Field(
+        None, description="The latest report, written atomically with the fill it records (so a crash before "
+        "it reaches the archive loses nothing).")
 
 
 class ValuePoint(StrictModel):

@@ -135,16 +135,25 @@ def test_start_when_paper_account_deleted_but_journal_has_fills_then_refused_nam
 
 
 def test_start_when_paper_account_older_than_journal_then_refused_naming_the_order(tmp_path):
-    import json
+    import shutil
 
-    config = guide_config()
-    agent = PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2021, 12, 31)), data_dir=tmp_path)
-    event = agent.check_and_rebalance()
-    account = agent.broker.state_path
+    from src.models.portfolio_models import DEFAULT_RISK_LIMITS
+
+    config = guide_config(risk_limits={**DEFAULT_RISK_LIMITS, "min_strategy_sharpe": -100.0,
+                                       "max_strategy_drawdown": 1.0, "max_correlation_pair": 1.0},
+                          risk_policy={"portfolio_limit_action": "warn"}, rebalancing_params={"min_drift": 0.01})
+    agent = PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2020, 12, 31)), data_dir=tmp_path)
+    assert agent.check_and_rebalance().status == PlanStatus.ORDERS
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    paper = [agent.broker.state_path, agent.broker.archive_path]
+    for path in paper:
+        shutil.copy(path, backup / path.name)
+    agent.clock.set(datetime(2022, 12, 28))
+    later = agent.check_and_rebalance()
+    assert later.status == PlanStatus.ORDERS
     agent.close()
-    data = json.loads(account.read_text())
-    forgotten = event.orders[0].client_order_id
-    del data["reports"][forgotten]  # as if the file were restored from before that fill
-    account.write_text(json.dumps(data))
-    with pytest.raises(ConfigError, match=f"does not know order {forgotten}"):
-        PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 1, 3)), data_dir=tmp_path)
+    for path in paper:  # the account restored from before the later fills
+        shutil.copy(backup / path.name, path)
+    with pytest.raises(ConfigError, match=f"does not know order {later.orders[0].client_order_id}"):
+        PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 12, 28)), data_dir=tmp_path)

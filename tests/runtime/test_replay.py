@@ -92,7 +92,9 @@ def test_replay_when_killed_twice_and_restarted_then_same_result_as_uninterrupte
     clean, killed = _snapshot(tmp_path / "clean"), _snapshot(interrupted)
     assert sorted(killed) == sorted(clean)  # no event file lost, none extra
     assert killed == clean  # same orders, fills, values: nothing executed twice
-    paper = killed[f"paper_{slug('Sample Multi-Strategy Portfolio')}.json"]
+    archive = killed[f"paper_{slug('Sample Multi-Strategy Portfolio')}.reports.jsonl"]
+    reported = [json.loads(line)["client_order_id"] for line in archive.splitlines()]
     filled = [o["client_order_id"] for name, e in killed.items() if name.startswith("rebalance_")
               for o in e["orders"] if o["status"] == "filled"]
-    assert len(filled) == len(set(filled)) and set(filled) <= set(paper["reports"])
+    assert len(filled) == len(set(filled)) and set(filled) <= set(reported)
+    assert len(reported) == len(set(reported))  # no order reported (filled) twice
