@@ -56,7 +56,8 @@ class AgentStateStore:
 
     def _read_history(self, expected: int) -> list[ValuePoint]:
         if expected == 0:
-            self._rewrite = self.history_path.exists() and self.history_path.stat().st_size > 0
+            if self.history_path.exists() and self.history_path.stat().st_size > 0:
+                atomic_write_text(self.history_path, "")
             return []
         if not self.history_path.exists():
             raise DataError(f"history file {self.history_path} is missing but {self.path} counts {expected} "
@@ -76,8 +77,10 @@ class AgentStateStore:
             raise DataError(f"history file {self.history_path} has {len(points)} point(s) but {self.path} counts "
                             f"{expected}: restore it, or start over in an empty --data-dir")
         if extra:
+            # Dropped from the file at once, so the files are an uninterrupted run's even if no
+            # further cycle runs (a finished replay started again).
             log.warning("dropping %d history line(s) of a cycle that did not finish", len(extra))
-            self._rewrite = True
+            atomic_write_text(self.history_path, "".join(p.model_dump_json() + "\n" for p in points))
         return points
 
     def save(self, state: AgentState) -> None:

@@ -295,6 +295,8 @@ class PortfolioRebalancingAgent:
                     "plan_impact": self.tax.plan_impact(orders, state)})
             pending = event_from_plan(plan, self.config, cause=cause, execution="pending", orders=orders)
             pending = pending.model_copy(update={"tax": tax})
+            if self.tax:  # the lots and swaps planned for these orders must survive a crash too
+                self.tax.save()
             self.events.save(pending)  # journal first: a crash from here on is recovered
             event = self._complete(pending)
         elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
@@ -347,6 +349,7 @@ class PortfolioRebalancingAgent:
                                 orders=orders + harvests, value=state.total_value(), cash=state.cash,
                                 weights=state.weights(list(state.prices)), cause=cause,
                                 tax=self.tax.report(state.timestamp.date(), report))
+        self.tax.save()  # the swaps planned for these orders: without them a recovery would lose the swap
         self.events.save(pending)
         return self._complete(pending, tax_extra=report)
 

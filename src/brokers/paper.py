@@ -68,10 +68,11 @@ class PaperBroker(Broker):
                 self._rewrite = True
             else:
                 self.state.reports = load_archive(self.archive_path, self.state)
-                # A repaired last report or a partial line: the archive is rewritten once, whole.
+                # A repaired last report or a partial line: the archive is rewritten once, whole, at once.
                 expected = "".join(r.model_dump_json() + "\n" for r in self.state.reports.values())
                 actual = self.archive_path.read_text(encoding="utf-8") if self.archive_path.exists() else ""
-                self._rewrite = actual != expected
+                if actual != expected:  # repaired now, so the files are an uninterrupted run's even if nothing trades
+                    atomic_write_text(self.archive_path, expected)
         else:
             # A new account is written on its first change, so merely opening one writes nothing.
             self.state = PaperAccountState(cash=initial_cash)
