@@ -53,6 +53,10 @@ def fold_repeat(previous: RebalancingEvent, event: RebalancingEvent) -> Rebalanc
         return None
     if previous.portfolio_name != event.portfolio_name or verdict_signature(previous) != verdict_signature(event):
         return None
+    if previous.last_repeated_at == event.timestamp:
+        # This check was counted already: a run stopped after folding it and before saving its
+        # state is re-running the same moment. Counting it again would make the journal differ.
+        return previous
     return previous.model_copy(update={"repeats": previous.repeats + 1, "last_repeated_at": event.timestamp,
                                        "memory": event.memory, "risk_exclusions": event.risk_exclusions})
 

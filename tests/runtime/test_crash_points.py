@@ -88,3 +88,40 @@ def test_replay_when_crashed_at_a_write_and_restarted_then_files_equal_uninterru
             run_replay(CONFIG, SETTINGS, data_dir=tmp_path)
     run_replay(CONFIG, SETTINGS, data_dir=tmp_path)  # restart: recovery, then the rest of the replay
     assert files(tmp_path) == expected, f"crash at write {crash_at} of {total}"
+
+
+def _blocked_scenario():
+    from src.utils.config_files import load_portfolio_file
+
+    base = load_portfolio_file(Path(__file__).resolve().parents[2] / "src/data/portfolios/sample_portfolio.json").portfolio
+    config = PortfolioConfig.model_validate({
+        **base.model_dump(), "name": "Blocked Crash Points", "risk_policy": {"portfolio_limit_action": "block"},
+        "rebalancing_params": {"min_drift": 0.05, "relative_drift": 0.25, "check_frequency": "daily"}})
+    return config, RuntimeSettings(replay_start=date(2020, 2, 20), replay_end=date(2020, 4, 30))
+
+
+@pytest.fixture(scope="module")
+def clean_blocked(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clean_blocked")
+    config, settings = _blocked_scenario()
+    with pytest.MonkeyPatch.context() as mp:
+        writes = Writes(mp)
+        agent, _ = run_replay(config, settings, data_dir=folder)
+    assert any(e.repeats > 1 for e in agent.rebalancing_history), "the scenario must fold repeated blocks"
+    return files(folder), writes.count
+
+
+@pytest.mark.parametrize("fraction", [i / 8 for i in range(8)])
+def test_replay_when_crashed_while_folding_blocked_repeats_then_files_equal_uninterrupted(tmp_path, monkeypatch,
+                                                                                          clean_blocked, fraction):
+    # A repeat folded into the first blocked event, then a crash before the state is saved: the
+    # re-run of that check must not count it twice.
+    expected, total = clean_blocked
+    crash_at = 2 + int(fraction * (total - 2)) | 1  # odd points: the event rewrites of the folds
+    config, settings = _blocked_scenario()
+    with monkeypatch.context() as mp:
+        Writes(mp, crash_at=crash_at)
+        with pytest.raises(Crash):
+            run_replay(config, settings, data_dir=tmp_path)
+    run_replay(config, settings, data_dir=tmp_path)
+    assert files(tmp_path) == expected, f"crash at write {crash_at} of {total}"
