@@ -88,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
     except OSError as exc:  # an unwritable or wrong --data-dir, a full disk: one line, not a traceback
-        where = f": {exc.filename}" if exc.filename else ""
-        print(colored(f"error: {exc.strerror or exc}{where}", "red"), file=sys.stderr)
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         stop.set()

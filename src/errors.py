@@ -75,7 +75,8 @@ def one_line_error(exc: BaseException) -> str:
     """One line naming the field and the value, for CLIs and logs.
 
     A pydantic ``ValidationError`` becomes ``Model: field.path: message (got value)`` for each
-    error, joined by ``; ``; any other exception is its message with newlines folded.
+    error, joined by ``; ``; an ``OSError`` its reason and file; any other exception is its
+    message with newlines folded.
     """
     if isinstance(exc, ValidationError):
         parts = []
@@ -88,4 +89,6 @@ def one_line_error(exc: BaseException) -> str:
             got = "" if err["type"] in ("value_error", "missing", "extra_forbidden") else f" (got {_short(err.get('input'))})"
             parts.append(f"{loc + ': ' if loc else ''}{msg}{got}")
         return f"{exc.title}: " + "; ".join(parts)
+    if isinstance(exc, OSError) and exc.strerror:  # "Permission denied: /path", not "[Errno 13] ..."
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return " ".join(str(exc).split())

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
     except OSError as exc:
-        print(colored(f"error: {exc.strerror or exc}: {exc.filename or ''}", "red"), file=sys.stderr)
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 1
     print(f"{FEE_BPS:.0f} bps fees + {SLIPPAGE_BPS:.0f} bps slippage (daily_free: none); risk limits off; tracking "
           f"error against the targets rebalanced daily at no cost")

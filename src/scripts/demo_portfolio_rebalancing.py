@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
     except OSError as exc:
-        print(colored(f"error: {exc.strerror or exc}: {exc.filename or ''}", "red"), file=sys.stderr)
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 1
     runtime, base = loaded.runtime, loaded.portfolio
     first = next(iter(results.values())).metrics

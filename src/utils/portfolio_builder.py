@@ -192,7 +192,7 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
     except OSError as exc:  # an unwritable --output: one line, not a traceback
-        print(colored(f"error: {exc.strerror or exc}: {exc.filename or ''}", "red"), file=sys.stderr)
+        print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 1
     except (EOFError, KeyboardInterrupt):
         print(colored("\nbuilder stopped; nothing saved", "yellow"), file=sys.stderr)
