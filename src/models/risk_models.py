@@ -56,6 +56,13 @@ class RiskLimits(StrictModel):
 # no caller can mutate the shared default.
 DEFAULT_RISK_LIMITS: Mapping[str, float] = MappingProxyType(RiskLimits().model_dump())
 
+# Limits that cannot bind (caps at 1, correlations at 1, trailing figures out of reach), read-only:
+# for benchmarks and policy comparisons, which measure the policy and not the limits.
+NON_BINDING_RISK_LIMITS: Mapping[str, float] = MappingProxyType(RiskLimits(
+    max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
+    min_strategy_sharpe=-1e9, max_strategy_drawdown=1.0, max_portfolio_leverage=1.0, min_portfolio_sharpe=-1e9,
+    max_portfolio_drawdown=1.0).model_dump())
+
 
 class RiskPolicy(StrictModel):
     """What a failed limit does: the settings of the risk stage beside the nine limits.

@@ -43,13 +43,11 @@ from src.dashboard.charts import save_png  # noqa: E402
 from src.engines.buy_and_hold import BuyAndHoldEngine  # noqa: E402
 from src.errors import RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PortfolioConfig  # noqa: E402
+from src.models.risk_models import NON_BINDING_RISK_LIMITS  # noqa: E402
 from src.utils.market_data import asset_prices  # noqa: E402
 from src.utils.paths import PORTFOLIO_DIR  # noqa: E402
 
 FEE_BPS, SLIPPAGE_BPS = 10.0, 5.0
-NO_LIMITS = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
-                 min_strategy_sharpe=-1e9, max_strategy_drawdown=1.0, max_portfolio_leverage=1.0,
-                 min_portfolio_sharpe=-1e9, max_portfolio_drawdown=1.0)
 STOCKS = ["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO", "LLY", "MRK", "MSFT", "PEP", "PFE",
           "PG", "RRC", "UNH", "WMT", "XOM"]
 PORTFOLIOS: dict[str, tuple[dict[str, float], Optional[str], Optional[str]]] = {
@@ -82,7 +80,7 @@ def policy_config(name: str, targets: dict[str, float], policy: tuple) -> Portfo
     """The configuration of one policy on one portfolio (risk limits off)."""
     method, params, fee, _ = policy
     return PortfolioConfig(name=name, target_allocations=targets, rebalancing_method=method or "threshold",
-                           rebalancing_params=params if method else {}, risk_limits=NO_LIMITS,
+                           rebalancing_params=params if method else {}, risk_limits=NON_BINDING_RISK_LIMITS,
                            fee_model={"bps": fee})
 
 

@@ -34,6 +34,7 @@ from src.engines.buy_and_hold import BuyAndHoldEngine  # noqa: E402
 from src.engines.factory import ENGINES  # noqa: E402
 from src.errors import RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PortfolioConfig, RebalancingMethod  # noqa: E402
+from src.models.risk_models import NON_BINDING_RISK_LIMITS  # noqa: E402
 from src.utils.config_files import SAMPLE_PORTFOLIO, load_portfolio_file  # noqa: E402
 from src.utils.paths import PORTFOLIO_DIR  # noqa: E402
 
@@ -43,9 +44,6 @@ METHOD_PARAMS = {
     RebalancingMethod.ADAPTIVE: {"check_frequency": "weekly"},
     RebalancingMethod.RISK_PARITY: {"rebalance_frequency": "monthly"},
 }
-NO_LIMITS = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
-                 min_strategy_sharpe=-1e9, max_strategy_drawdown=1.0, max_portfolio_leverage=1.0,
-                 min_portfolio_sharpe=-1e9, max_portfolio_drawdown=1.0)
 
 
 def method_config(base: PortfolioConfig, method: RebalancingMethod) -> PortfolioConfig:
@@ -62,7 +60,7 @@ def run_all(base: PortfolioConfig, runtime) -> dict[str, BacktestResult]:
     common = dict(initial_cash=runtime.initial_cash, slippage_bps=runtime.slippage_bps, prices=prices,
                   unit_kinds=kinds)
     span = (runtime.replay_start, runtime.replay_end)
-    hold = PortfolioConfig.model_validate({**base.model_dump(), "risk_limits": NO_LIMITS,
+    hold = PortfolioConfig.model_validate({**base.model_dump(), "risk_limits": NON_BINDING_RISK_LIMITS,
                                            "name": f"{base.name} [buy and hold]"})
     results = {"buy_and_hold": run_backtest(hold, *span, engine=BuyAndHoldEngine(hold), **common)}
     for method in (m for m in RebalancingMethod if m in ENGINES):

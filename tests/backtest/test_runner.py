@@ -21,6 +21,7 @@ from src.events.store import EventStore
 from src.market.clock import FixedClock
 from src.models.decision_models import PlanStatus, RebalancingEvent
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, RebalancingMethod
+from src.models.risk_models import NON_BINDING_RISK_LIMITS
 from src.models.trading_models import FeeModel, OrderSide, OrderStatus
 from src.utils.market_data import asset_prices, load_prices
 from src.utils.portfolio_metrics import daily_twr_returns
@@ -482,9 +483,7 @@ def test_property_when_no_fees_and_no_slippage_then_no_value_lost_by_trading(con
     np.testing.assert_allclose(nav[1:], before_trades, rtol=1e-10)
 
 
-LOOSE_LIMITS_TE = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0,
-                      max_avg_correlation=1.0, min_strategy_sharpe=-100.0, max_strategy_drawdown=1.0,
-                      max_portfolio_leverage=1.0, min_portfolio_sharpe=-100.0, max_portfolio_drawdown=1.0)
+LOOSE_LIMITS_TE = dict(NON_BINDING_RISK_LIMITS)
 
 
 @pytest.mark.parametrize("method, params", [("cost_aware", {}), ("threshold", {"trade_to": "band_edge"}),

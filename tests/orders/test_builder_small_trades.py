@@ -14,6 +14,7 @@ from src.engines import create_engine
 from src.models.base import UnitKind
 from src.models.decision_models import PlanStatus
 from src.models.portfolio_models import PortfolioConfig
+from src.models.risk_models import NON_BINDING_RISK_LIMITS
 from src.models.trading_models import FeeModel, OrderSide, PortfolioState
 from src.orders.builder import build_orders
 from src.pipeline import plan_rebalance
@@ -22,9 +23,7 @@ from src.utils.market_data import asset_prices, load_prices, simple_returns
 TS = datetime(2021, 12, 31)
 NAV = 100_000.0
 NO_FEES = FeeModel(bps=0.0, fixed=0.0)
-LOOSE = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
-             min_strategy_sharpe=-100.0, max_strategy_drawdown=1.0, max_portfolio_leverage=1.0,
-             min_portfolio_sharpe=-100.0, max_portfolio_drawdown=1.0)
+LOOSE = dict(NON_BINDING_RISK_LIMITS)
 
 
 def at_weights(weights: dict[str, float], cash: float = 0.0, nav: float = NAV) -> PortfolioState:

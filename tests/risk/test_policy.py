@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from src.models.risk_models import (
+    NON_BINDING_RISK_LIMITS,
     ReasonCode,
     RiskAction,
     RiskExclusion,
@@ -28,9 +29,7 @@ from src.models.risk_models import (
 )
 from src.risk.limits import apply_risk_limits, surviving_targets
 
-LOOSE = dict(max_single_strategy=1.0, min_single_strategy=0.0, max_correlation_pair=1.0, max_avg_correlation=1.0,
-             min_strategy_sharpe=-100.0, max_strategy_drawdown=1.0, max_portfolio_leverage=1.0,
-             min_portfolio_sharpe=-100.0, max_portfolio_drawdown=1.0)
+LOOSE = dict(NON_BINDING_RISK_LIMITS)
 N = 120
 DATES = pd.bdate_range("2020-01-01", periods=N)
 T0 = datetime(2020, 7, 1)
