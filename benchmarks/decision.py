@@ -16,7 +16,6 @@ import cProfile
 import pstats
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

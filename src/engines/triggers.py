@@ -36,6 +36,11 @@ def drifts(ctx: MarketContext, targets: Mapping[str, float]) -> dict[str, float]
     return {u: w - targets.get(u, 0.0) for u, w in weights.items()}
 
 
+def unheld_targets(drift: Mapping[str, float], targets: Mapping[str, float]) -> set[str]:
+    """Targeted units not held at all (drift of minus the whole target): always bought."""
+    return {u for u, t in targets.items() if t > 0 and drift.get(u, 0.0) <= -t + DRIFT_EPS}
+
+
 def cash_drift(ctx: MarketContext, targets: Mapping[str, float]) -> float:
     """Cash weight minus the cash the targets leave (``1 - sum(targets)``)."""
     total = ctx.state.total_value()
@@ -229,10 +234,10 @@ class DriftBandTrigger(Trigger):
         drift = drifts(ctx, targets)
         # A unit targeted but not held at all is always bought, however small its target (a
         # 20-stock equal-weight portfolio starting in cash has drifts of exactly -band).
+        unheld = unheld_targets(drift, targets)
         breaches = {
             u: d for u, d in drift.items()
-            if abs(d) > DRIFT_EPS and (abs(d) >= self.band(targets.get(u, 0.0)) - BAND_EPS
-                                       or (targets.get(u, 0.0) > 0 and d <= -targets.get(u, 0.0) + DRIFT_EPS))
+            if abs(d) > DRIFT_EPS and (abs(d) >= self.band(targets.get(u, 0.0)) - BAND_EPS or u in unheld)
         }
         idle = cash_drift(ctx, targets)
         details = {f"drift.{u}": d for u, d in drift.items()}
@@ -329,8 +334,7 @@ class AnyDriftTrigger(Trigger):
     def evaluate(self, ctx: MarketContext, targets: Mapping[str, float]) -> TriggerDecision:
         drift = drifts(ctx, targets)
         worst = max(drift, key=lambda u: abs(drift[u]))
-        unheld = any(t > 0 and drift.get(u, 0.0) <= -t + DRIFT_EPS for u, t in targets.items())
-        fired = unheld or abs(drift[worst]) > max(self.min_trade_size, DRIFT_EPS) \
+        fired = bool(unheld_targets(drift, targets)) or abs(drift[worst]) > max(self.min_trade_size, DRIFT_EPS) \
             or cash_drift(ctx, targets) > max(self.min_trade_size, DRIFT_EPS)
         return TriggerDecision(
             fired=fired, trigger="any_drift",

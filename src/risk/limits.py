@@ -80,12 +80,11 @@ def _place(raw: np.ndarray, dropped: float, limits: RiskLimits, policy: RiskPoli
     if policy.on_drop == "redistribute" and invested > 1e-12:  # a tiny sum would overflow the factor
         invested += dropped
         raw = raw * (invested / raw.sum())
-    target_sum = max(min(invested, n * limits.max_single_strategy), n * limits.min_single_strategy)
-    target_sum = min(target_sum, max(invested, n * limits.min_single_strategy))
     lo, hi = limits.min_single_strategy, limits.max_single_strategy
+    target_sum = min(max(invested, n * lo), n * hi)  # what n units can hold between their bounds
     if abs(float(raw.sum()) - target_sum) <= 1e-15 and raw.min() >= lo and raw.max() <= hi:
         return raw  # already feasible: the projection would return it unchanged
-    return project_capped_simplex(raw, limits.min_single_strategy, limits.max_single_strategy, target_sum)
+    return project_capped_simplex(raw, lo, hi, target_sum)
 
 
 def _window(returns: pd.DataFrame, units: list[str], lookback: int) -> np.ndarray:

@@ -31,7 +31,6 @@ from src.backtest.models import BacktestResult  # noqa: E402
 from src.backtest.runner import run_backtest, unit_price_frame  # noqa: E402
 from src.dashboard.charts import save_png  # noqa: E402
 from src.engines.buy_and_hold import BuyAndHoldEngine  # noqa: E402
-from src.engines.factory import ENGINES  # noqa: E402
 from src.errors import RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PortfolioConfig, RebalancingMethod  # noqa: E402
 from src.models.risk_models import NON_BINDING_RISK_LIMITS  # noqa: E402
@@ -63,7 +62,7 @@ def run_all(base: PortfolioConfig, runtime) -> dict[str, BacktestResult]:
     hold = PortfolioConfig.model_validate({**base.model_dump(), "risk_limits": NON_BINDING_RISK_LIMITS,
                                            "name": f"{base.name} [buy and hold]"})
     results = {"buy_and_hold": run_backtest(hold, *span, engine=BuyAndHoldEngine(hold), **common)}
-    for method in (m for m in RebalancingMethod if m in ENGINES):
+    for method in RebalancingMethod:
         results[method.value] = run_backtest(method_config(base, method), *span, **common)
     return results
 

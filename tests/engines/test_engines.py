@@ -18,7 +18,6 @@ from src.engines import (
     ledoit_wolf,
     risk_contributions,
 )
-from src.errors import InsufficientDataError
 from src.models.decision_models import EngineResult
 from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig
 from tests.conftest import GUIDE_TARGETS, state_at_weights
