@@ -42,7 +42,7 @@ class AgentStateStore:
         if not self.path.exists():
             # No snapshot: any history line is from a first cycle that never finished.
             self._persisted, self._rewrite = 0, self.history_path.exists()
-            return AgentState(portfolio_name=self.portfolio_name)
+            return AgentState(portfolio_name=self.portfolio_name, journal_sequence=0, flows_accounted=0)
         state = read_model(self.path, AgentState, f"agent state file {self.path} is not valid")
         if state.portfolio_name != self.portfolio_name:
             raise DataError(f"agent state file {self.path} belongs to {state.portfolio_name!r}, "

@@ -27,7 +27,15 @@ from src.brokers.base import Broker
 from src.brokers.paper import PaperBroker
 from src.engines.factory import resolve_engine
 from src.engines.base import RebalancingEngine
-from src.events.record import FILLED, event_from_plan, event_without_orders, fold_repeat, harvest_event
+from src.agents.journal import check_account, check_sequence, unfinished_cycle
+from src.events.record import (
+    FILLED,
+    CycleBookkeeping,
+    event_from_plan,
+    event_without_orders,
+    fold_repeat,
+    harvest_event,
+)
 from src.events.store import EventStore
 from src.market.clock import Clock, FixedClock
 from src.market.data import HistoricalMarketData, MarketData, latest_trading_day
@@ -115,8 +123,12 @@ class PortfolioRebalancingAgent:
                                for u in config.units}
             self.tax = make_tax_overlay(config, self.settings, self.data_dir)
             self.rebalancing_history: list[RebalancingEvent] = self.events.load(config.name)
-            self._check_account_matches_journal(broker is None)
-            self._pending_flow = 0.0
+            check_sequence(self.rebalancing_history, self.events.paths(), self.data_dir)
+            if broker is None and isinstance(self.broker, PaperBroker):  # our own account: it must match the journal
+                check_account(self.rebalancing_history, self.broker.state_path, self.broker.state_path.exists(),
+                              self.broker.state.reports, self.data_dir)
+            if self.state.flows_accounted is None:  # a state from before flows were counted: all are in history
+                self.state.flows_accounted = len(self.broker.cash_flows())
             self._recover()
         except BaseException:
             self.close()
@@ -132,28 +144,6 @@ class PortfolioRebalancingAgent:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _check_account_matches_journal(self, own_paper_account: bool) -> None:
-        """A journal with fills and no paper account means the account file was lost: recreating it
-        with fresh cash would silently rewrite history, so stop and say which file."""
-        if not own_paper_account or not isinstance(self.broker, PaperBroker):
-            return
-        filled = [(e, o) for e in self.rebalancing_history if e.execution == "complete"
-                  for o in e.orders if o.status in FILLED]
-        if not self.broker.state_path.exists():
-            if filled:
-                raise ConfigError(
-                    f"paper account file {self.broker.state_path} is missing but {self.data_dir} has {len(filled)} "
-                    f"filled order(s) in its events: restore the file, or start over in an empty --data-dir")
-            return
-        # Every fill the journal records must be in the account: an account file older than the
-        # journal (restored from a backup, copied from elsewhere) would silently forget trades.
-        for event, order in filled:
-            if self.broker.get_order(order.client_order_id) is None:
-                raise ConfigError(
-                    f"paper account file {self.broker.state_path} does not know order {order.client_order_id} "
-                    f"({order.side.value} {order.unit}) filled in event {event.event_id} of {event.timestamp.date()}: "
-                    f"the account and the events disagree; restore the matching account file or start over")
 
     def _check_substitutes(self) -> None:
         """Every tax substitute must be a unit with prices, checked before anything is written."""
@@ -173,11 +163,12 @@ class PortfolioRebalancingAgent:
     def handle(self, event: AgentEvent) -> Optional[RebalancingEvent]:
         """Drive one cycle from a market tick, fill, cash flow, registry update or schedule tick."""
         if isinstance(event, CashFlowEvent):
+            # Recorded by the broker (once per flow_id), and counted into the value history from
+            # its records, so a restart between the flow and the end of the cycle loses nothing.
             if event.amount > 0:
-                self.broker.deposit(event.amount)
+                self.broker.deposit(event.amount, flow_id=event.flow_id)
             else:
-                self.broker.withdraw(-event.amount)
-            self._pending_flow += event.amount
+                self.broker.withdraw(-event.amount, flow_id=event.flow_id)
         elif isinstance(event, RegistryUpdated):
             self.registry = StrategyRegistryAgent(self.registry.path)
             if isinstance(self.market, HistoricalMarketData):
@@ -293,14 +284,16 @@ class PortfolioRebalancingAgent:
                 tax = self.tax.report(state.timestamp.date(), {
                     "wash_sale_checks": [d.model_dump(mode="json") for d in decisions],
                     "plan_impact": self.tax.plan_impact(orders, state)})
-            pending = event_from_plan(plan, self.config, cause=cause, execution="pending", orders=orders)
+            pending = event_from_plan(plan, self.config, cause=cause, sequence=self._next_sequence(),
+                                      execution="pending", orders=orders)
             pending = pending.model_copy(update={"tax": tax})
             if self.tax:  # the lots and swaps planned for these orders must survive a crash too
                 self.tax.save()
             self.events.save(pending)  # journal first: a crash from here on is recovered
             event = self._complete(pending)
         elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
-            event = event_without_orders(plan, self.config, cause=cause, value=state.total_value(), cash=state.cash)
+            event = event_without_orders(plan, self.config, cause=cause, sequence=self._next_sequence(),
+                                         value=state.total_value(), cash=state.cash)
             folded = fold_repeat(self.rebalancing_history[-1], event) if self.rebalancing_history else None
             if folded is not None:  # the same verdict again: count it on the first event, no new file
                 event = folded
@@ -308,15 +301,26 @@ class PortfolioRebalancingAgent:
             else:
                 self.rebalancing_history.append(event)
             self.events.save(event)
-        if plan.trigger.fired:
-            self.state.last_trigger_at = state.timestamp
-        self.state.memory = dict(plan.memory)
-        self.state.risk_exclusions = dict(plan.risk_exclusions)
-        if self.tax and self.settings.tax_loss_harvest:
-            event = self._harvest(cause) or event
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
-        self._finish_cycle(state.timestamp)
-        return event
+        cycle = CycleBookkeeping(plan.trigger.fired, dict(plan.memory), dict(plan.risk_exclusions))
+        return self._close_cycle(state.timestamp, cause, cycle, harvest=True) or event
+
+    def _close_cycle(self, moment: datetime, cause: str, cycle: CycleBookkeeping, *,
+                     harvest: bool) -> Optional[RebalancingEvent]:
+        """The end of every cycle, run or recovered: trigger and memory bookkeeping, the harvest
+        step (unless the cycle's harvest is already journaled), the value point and the state."""
+        if cycle.trigger_fired:
+            self.state.last_trigger_at = moment
+        self.state.memory = dict(cycle.memory)
+        self.state.risk_exclusions = dict(cycle.risk_exclusions)
+        harvested = None
+        if harvest and self.tax and self.settings.tax_loss_harvest:
+            harvested = self._harvest(cause, cycle)
+        self._finish_cycle(moment)
+        return harvested
+
+    def _next_sequence(self) -> int:
+        return len(self.rebalancing_history) + 1
 
     def _complete(self, pending: RebalancingEvent, tax_extra: Optional[dict] = None) -> RebalancingEvent:
         orders = self.integration.execute_portfolio_orders(pending.orders)
@@ -334,10 +338,12 @@ class PortfolioRebalancingAgent:
         self.events.save(done)
         if any(o.status in FILLED for o in orders):
             self.state.last_rebalance_at = pending.timestamp
-        self.rebalancing_history = [e for e in self.rebalancing_history if e.event_id != done.event_id] + [done]
+        self.rebalancing_history = [e if e.event_id != done.event_id else done for e in self.rebalancing_history]
+        if done not in self.rebalancing_history:
+            self.rebalancing_history.append(done)
         return done
 
-    def _harvest(self, cause: str) -> Optional[RebalancingEvent]:
+    def _harvest(self, cause: str, cycle: CycleBookkeeping) -> Optional[RebalancingEvent]:
         state = self._portfolio_state(extra_units=tuple(self.tax.settings.substitutes.values()))
         plan_id = make_plan_id(f"{self.config.name}|harvest", state)
         reserve = self.broker.slippage_reserve_bps
@@ -348,25 +354,32 @@ class PortfolioRebalancingAgent:
         pending = harvest_event(event_id=plan_id, timestamp=state.timestamp, config=self.config,
                                 orders=orders + harvests, value=state.total_value(), cash=state.cash,
                                 weights=state.weights(list(state.prices)), cause=cause,
-                                tax=self.tax.report(state.timestamp.date(), report))
+                                tax=self.tax.report(state.timestamp.date(), report),
+                                sequence=self._next_sequence(), cycle=cycle)
         self.tax.save()  # the swaps planned for these orders: without them a recovery would lose the swap
         self.events.save(pending)
         return self._complete(pending, tax_extra=report)
 
     def _finish_cycle(self, moment: datetime) -> None:
         after = self._portfolio_state()
-        total = after.total_value()
-        self.state.history.append(ValuePoint(timestamp=moment, value=total, cash=after.cash, flow=self._pending_flow,
+        flows = self.broker.cash_flows()
+        flow = sum(f.amount for f in flows[self.state.flows_accounted:])
+        self.state.history.append(ValuePoint(timestamp=moment, value=after.total_value(), cash=after.cash, flow=flow,
                                              weights=after.weights(list(after.prices))))
-        self._pending_flow = 0.0
+        self.state.flows_accounted = len(flows)
         self.state.last_check_at = moment
+        self.state.journal_sequence = len(self.rebalancing_history)
         self.state_store.save(self.state)
 
     def _recover(self) -> None:
-        """Finish what an interrupted run left: pending events, and the state after any event
-        written later than the last completed cycle (the crash fell between the two writes)."""
-        for event in unfinished_events(self.rebalancing_history, self.state.last_check_at):
-            if event.execution == "pending":
+        """Finish the cycle an interrupted run left (its events are journaled, its state is not):
+        complete its pending events at their own time, then close it as the cycle itself would."""
+        unfinished = unfinished_cycle(self.rebalancing_history, self.state, self.state_store.path, self.data_dir)
+        for moment in dict.fromkeys(e.timestamp for e in unfinished):  # one cycle (more only in older journals)
+            events = [e for e in unfinished if e.timestamp == moment]
+            for event in events:
+                if event.execution != "pending":
+                    continue
                 now = self.clock.now()
                 if now.date() != event.timestamp.date():
                     # Filling a 2019 order at another day's price would invent a trade.
@@ -375,24 +388,12 @@ class PortfolioRebalancingAgent:
                         f"and can only be completed at its own date, not {now.date()}: resume the replay "
                         f"(python main.py --replay) on this data directory")
                 log.warning("completing event %s left pending by an interrupted run", event.event_id)
-                event = self._complete(event)
-            # The same bookkeeping as the cycle that wrote the event (see _cycle).
-            if event.trigger.fired and event.status != PlanStatus.HARVEST:
-                self.state.last_trigger_at = event.timestamp
-            if event.status in (PlanStatus.ORDERS, PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED, PlanStatus.NO_TRADES):
-                self.state.memory = dict(event.memory)
-                self.state.risk_exclusions = dict(event.risk_exclusions)
-            if any(o.status in FILLED for o in event.orders):
-                self.state.last_rebalance_at = event.timestamp
-            harvested = any(e.status == PlanStatus.HARVEST and e.timestamp == event.timestamp
-                            for e in self.rebalancing_history)
-            if (event.status != PlanStatus.HARVEST and self.tax and self.settings.tax_loss_harvest and not harvested
-                    and self.clock.now() == event.timestamp):
-                self._harvest(event.cause)  # the interrupted cycle's harvest step, at its own time
-            self._finish_cycle(event.timestamp)
-
-
-def unfinished_events(events: list[RebalancingEvent], last_check_at: Optional[datetime]) -> list[RebalancingEvent]:
-    """Events still pending, or written after the last completed cycle."""
-    return [e for e in events
-            if e.execution == "pending" or last_check_at is None or e.timestamp > last_check_at]
+                self._complete(event)
+            done = [e for e in self.rebalancing_history if e.timestamp == moment]
+            if any(o.status in FILLED for e in done for o in e.orders):
+                self.state.last_rebalance_at = moment
+            harvested = any(e.status == PlanStatus.HARVEST for e in done)
+            # The cycle's own decision (not its harvest) holds its bookkeeping, when there is one.
+            decision = next((e for e in reversed(done) if e.status != PlanStatus.HARVEST), done[-1])
+            self._close_cycle(moment, decision.cause, CycleBookkeeping.of_event(decision),
+                              harvest=not harvested and self.clock.now() == moment)

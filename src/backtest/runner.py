@@ -170,6 +170,7 @@ class _Loop:
         self.exclusions: dict = {}
         self.last_rebalance_at = self.last_trigger_at = None
         self.traded = self.fees = self.slippage = self.first_day_traded = 0.0
+        self.recorded = 0  # events written by record(), for their journal sequence
 
     def candidates(self) -> np.ndarray:
         mask = self.engine.trigger.candidate_days(self.days)
@@ -263,11 +264,14 @@ class _Loop:
         if plan.status == PlanStatus.ORDERS:
             decision = self.decisions[-1]
             value = self.cash + float(self.holdings @ self.prices[self.days.get_loc(pd.Timestamp(state.timestamp))])
-            event = event_from_plan(plan, self.config, cause="backtest", execution="complete", orders=decision.orders,
-                                    value_after=value, cash_after=self.cash)
+            event = event_from_plan(plan, self.config, cause="backtest", sequence=self.recorded + 1,
+                                    execution="complete", orders=decision.orders, value_after=value,
+                                    cash_after=self.cash)
         else:
-            event = event_without_orders(plan, self.config, cause="backtest", value=state.total_value(), cash=state.cash)
+            event = event_without_orders(plan, self.config, cause="backtest", sequence=self.recorded + 1,
+                                         value=state.total_value(), cash=state.cash)
         store.save(event)
+        self.recorded += 1
 
     def result(self, unit_returns: pd.DataFrame) -> BacktestResult:
         n_days = len(self.days)

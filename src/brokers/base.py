@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Optional
 
-from src.models.execution_models import AccountSnapshot, ExecutionReport
+from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport
 from src.models.trading_models import Order
 
 
@@ -46,10 +46,18 @@ class Broker(ABC):
         """Cash the planner should keep back per unit of buys for slippage, in bps."""
         return 0.0
 
-    def deposit(self, amount: float) -> None:
-        """Add cash (paper accounts only; a live venue's cash moves outside the agent)."""
+    def deposit(self, amount: float, *, flow_id: Optional[str] = None) -> bool:
+        """Add cash (paper accounts only; a live venue's cash moves outside the agent).
+
+        Idempotent by ``flow_id``: a flow whose id the account already has is not applied again
+        (returns False). Without an id every call moves money.
+        """
         raise NotImplementedError(f"{self.name} does not support deposits")
 
-    def withdraw(self, amount: float) -> None:
-        """Remove cash (paper accounts only)."""
+    def withdraw(self, amount: float, *, flow_id: Optional[str] = None) -> bool:
+        """Remove cash (paper accounts only); idempotent by ``flow_id`` like ``deposit``."""
         raise NotImplementedError(f"{self.name} does not support withdrawals")
+
+    def cash_flows(self) -> list[CashFlow]:
+        """Every deposit and withdrawal the account has recorded, oldest first."""
+        return []

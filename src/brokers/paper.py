@@ -131,22 +131,37 @@ class PaperBroker(Broker):
                  order.unit, report.status.value)
         return report
 
-    def deposit(self, amount: float) -> None:
+    def deposit(self, amount: float, *, flow_id: Optional[str] = None) -> bool:
         if not (math.isfinite(amount) and amount > 0):
             raise ConfigError(f"deposit amount={amount} must be > 0")
-        self.state.cash += amount
-        self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=amount))
-        self._save()
+        return self._flow(amount, flow_id)
 
-    def withdraw(self, amount: float) -> None:
+    def withdraw(self, amount: float, *, flow_id: Optional[str] = None) -> bool:
         if not (math.isfinite(amount) and amount > 0):
             raise ConfigError(f"withdrawal amount={amount} must be > 0")
+        if self._known_flow(flow_id):
+            return False
         if amount > self.state.cash:
-            raise ConfigError(f"withdrawal amount={amount} exceeds free cash {self.state.cash:.2f}")
-        self.state.cash -= amount
-        self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=-amount))
-        self._save()
+            raise ConfigError(f"withdrawal amount={amount} on {self.clock.now().date()} exceeds free cash "
+                              f"{self.state.cash:.2f} (selling to raise cash is not automatic yet)")
+        return self._flow(-amount, flow_id)
 
+    def _known_flow(self, flow_id: Optional[str]) -> bool:
+        if flow_id is not None and any(f.flow_id == flow_id for f in self.state.flows):
+            log.info("cash flow %s already applied; not applied again", flow_id)
+            return True
+        return False
+
+    def _flow(self, amount: float, flow_id: Optional[str]) -> bool:
+        if self._known_flow(flow_id):
+            return False
+        self.state.cash += amount
+        self.state.flows.append(CashFlow(timestamp=self.clock.now(), amount=amount, flow_id=flow_id))
+        self._save()
+        return True
+
+    def cash_flows(self) -> list[CashFlow]:
+        return list(self.state.flows)
 
 def load_archive(path: Path, state: PaperAccountState) -> dict[str, ExecutionReport]:
     """The reports of the archive the snapshot ``state`` accounts for, repaired if a crash cut it.

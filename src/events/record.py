@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+import re
+from typing import Any, Literal, NamedTuple, Optional
 
 from src.models.decision_models import RebalancePlan, RebalancingEvent
 from src.models.portfolio_models import PortfolioConfig
@@ -11,10 +12,11 @@ from src.models.trading_models import Order, OrderStatus
 FILLED = (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
 
 
-def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
+def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str, sequence: int) -> dict:
     """Fields every event takes straight from the plan and the config."""
     engine = plan.engine_result
     return dict(
+        sequence=sequence,
         event_id=plan.plan_id,
         timestamp=plan.timestamp,
         portfolio_name=config.name,
@@ -24,7 +26,7 @@ def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
         weights_before=plan.weights_before,
         engine_targets=engine.weights if engine else {},
         risk_verdicts=plan.risk.verdicts if plan.risk else [],
-        config=config.model_dump(mode="json"),
+        config=redacted(config.model_dump(mode="json")),
         message=plan.message,
         cause=cause,
         engine_notes=engine.notes if engine else [],
@@ -32,6 +34,7 @@ def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str) -> dict:
         warnings=list(plan.risk.warnings) if plan.risk else [],
         memory=dict(plan.memory),
         risk_exclusions=dict(plan.risk_exclusions),
+        cycle_trigger_fired=plan.trigger.fired,
     )
 
 
@@ -66,6 +69,7 @@ def event_from_plan(
     config: PortfolioConfig,
     *,
     cause: str,
+    sequence: int,
     execution: Literal["pending", "complete"],
     orders: Optional[list[Order]] = None,
     value_after: Optional[float] = None,
@@ -82,7 +86,7 @@ def event_from_plan(
     if value_before is None:
         raise ValueError("event_from_plan needs a plan that reached the order builder; use event_without_orders")
     return RebalancingEvent(
-        **_common(plan, config, cause),
+        **_common(plan, config, cause, sequence),
         final_targets=plan.risk.weights if plan.risk else {},
         orders=final_orders,
         value_before=value_before,
@@ -95,16 +99,18 @@ def event_from_plan(
     )
 
 
-def event_without_orders(plan: RebalancePlan, config: PortfolioConfig, *, cause: str, value: float,
+def event_without_orders(plan: RebalancePlan, config: PortfolioConfig, *, cause: str, sequence: int, value: float,
                          cash: float) -> RebalancingEvent:
     """The event of a plan that was blocked or whose engine failed: positions held."""
-    return RebalancingEvent(**_common(plan, config, cause), final_targets={}, orders=[], value_before=value,
+    return RebalancingEvent(**_common(plan, config, cause, sequence), final_targets={}, orders=[], value_before=value,
                             value_after=value, cash_before=cash, cash_after=cash)
 
 
 def harvest_event(*, event_id: str, timestamp, config: PortfolioConfig, orders: list[Order], value: float,
-                  cash: float, weights: dict[str, float], tax: dict, cause: str) -> RebalancingEvent:
-    """A pending event for a tax-loss harvest (and any swap-backs due), before execution."""
+                  cash: float, weights: dict[str, float], tax: dict, cause: str, sequence: int,
+                  cycle: CycleBookkeeping) -> RebalancingEvent:
+    """A pending event for a tax-loss harvest (and any swap-backs due), before execution; it carries
+    its cycle's bookkeeping (``cycle``) so that recovery can finish the cycle from the journal."""
     from src.models.decision_models import PlanStatus, TriggerDecision
 
     return RebalancingEvent(
@@ -114,5 +120,37 @@ def harvest_event(*, event_id: str, timestamp, config: PortfolioConfig, orders: 
                                 reason=f"{sum(o.side.value == 'sell' for o in orders)} harvest or swap-back sale(s)"),
         weights_before=weights, engine_targets={}, final_targets={}, risk_verdicts=[], orders=orders,
         value_before=value, value_after=value, cash_before=cash, cash_after=cash,
-        config=config.model_dump(mode="json"), message=f"tax-loss harvest: {len(orders)} order(s)", cause=cause,
-        execution="pending", tax=tax)
+        config=redacted(config.model_dump(mode="json")), message=f"tax-loss harvest: {len(orders)} order(s)",
+        cause=cause, execution="pending", tax=tax, sequence=sequence, memory=dict(cycle.memory),
+        risk_exclusions=dict(cycle.risk_exclusions), cycle_trigger_fired=cycle.trigger_fired)
+
+
+class CycleBookkeeping(NamedTuple):
+    """What a cycle leaves in the agent's state besides trades: the same whether the cycle runs or
+    is finished by recovery from its events."""
+
+    trigger_fired: bool
+    memory: dict
+    risk_exclusions: dict
+
+    @classmethod
+    def of_event(cls, event: RebalancingEvent) -> "CycleBookkeeping":
+        fired = event.cycle_trigger_fired
+        if fired is None:  # an event written before the field existed: a harvest's own trigger is not the cycle's
+            fired = event.trigger.fired and event.status.value != "harvest"
+        return cls(fired, dict(event.memory), dict(event.risk_exclusions))
+
+
+# Keys whose values are credentials: never written to an event. Names of environment variables
+# holding them (``api_key_env``) are not secrets and are kept.
+_SECRET = re.compile(r"(secret|passw|passphrase|token|api_?key|private_?key|credential)", re.IGNORECASE)
+
+
+def redacted(payload: Any) -> Any:
+    """``payload`` (JSON data) with the value of every secret-looking key replaced by ``"***"``."""
+    if isinstance(payload, dict):
+        return {k: ("***" if _SECRET.search(str(k)) and not str(k).endswith("_env") and v is not None
+                    else redacted(v)) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [redacted(v) for v in payload]
+    return payload

@@ -63,6 +63,10 @@ class EventStore:
         events = [e for _, e in self._scan() if e.portfolio_name == portfolio_name]
         return sorted(events, key=lambda e: (e.timestamp, self._paths[e.event_id].name))
 
+    def paths(self) -> dict[str, Path]:
+        """The file of every event read or written, by event id."""
+        return dict(self._paths)
+
     def path_of(self, event_id: str) -> Path:
         """The file of a saved event."""
         return self._paths[event_id]

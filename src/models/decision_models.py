@@ -131,12 +131,20 @@ class RebalancingEvent(StrictModel):
         "and were folded into this event instead of writing a new one.",
     )
     last_repeated_at: Optional[datetime] = Field(None, description="When the last folded repeat happened.")
+    sequence: int = Field(
+        0, ge=0, description="Position of this event in its portfolio's journal (1, 2, 3, ...; a folded repeat "
+        "keeps its event's number). The agent state counts the events it accounts for, so a missing, extra or "
+        "stale file is detected at start-up. 0 in files written before sequences existed.")
     warnings: list[str] = Field(default_factory=list, description="Limits that warned without blocking.")
     memory: dict[str, float] = Field(
         default_factory=dict, description="Triggers' and engines' memory after this decision (restored by "
         "recovery if the run stopped before its state was saved).")
     risk_exclusions: dict[str, RiskExclusion] = Field(
         default_factory=dict, description="Units held out by the risk stage after this decision.")
+    cycle_trigger_fired: Optional[bool] = Field(
+        None, description="Whether the trigger of the cycle that wrote this event fired (a harvest event carries "
+        "its cycle's, with the cycle's memory), so recovery can finish the cycle from the journal alone. None in "
+        "files written before it existed.")
     tax: Optional[dict[str, Any]] = Field(
         None, description="Tax report: harvest candidates, lots realized, disallowed losses, substitutes, "
         "wash-sale decisions on the plan, and the year's tax impact (see src/tax/overlay.py)."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from datetime import date, datetime
 from typing import Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from src.models.base import StrictModel
 from src.models.risk_models import RiskExclusion
@@ -40,6 +42,9 @@ class CashFlow(StrictModel):
 
     timestamp: datetime = Field(description="When it happened.")
     amount: float = Field(description="Positive for a deposit, negative for a withdrawal.")
+    flow_id: Optional[str] = Field(
+        None, description="Deterministic id: a flow whose id the account already has is not applied again "
+        "(a restart re-running the cycle of a deposit). None in files written before ids existed.")
 
 
 class PaperAccountState(StrictModel):
@@ -85,6 +90,27 @@ class AgentState(StrictModel):
     risk_exclusions: dict[str, RiskExclusion] = Field(
         default_factory=dict, description="Units the risk stage holds out (hysteresis)."
     )
+    journal_sequence: Optional[int] = Field(
+        None, ge=0, description="How many of the portfolio's journal events (rebalance_*.json) this state accounts "
+        "for; later events are the interrupted last cycle's, recovered at start-up. None in state files written "
+        "before sequences existed.")
+    flows_accounted: Optional[int] = Field(
+        None, ge=0, description="How many of the account's recorded cash flows the value history includes (the "
+        "next point's flow is the sum of the rest). None in state files written before it existed.")
+
+
+class ScheduledCashFlow(StrictModel):
+    """A deposit or withdrawal a replay applies on a given day."""
+
+    date: _dt.date = Field(description="Day of the flow (the next trading day if the market is closed).")
+    amount: float = Field(description="Positive deposit, negative withdrawal (in cash units, finite, non-zero).")
+
+    @field_validator("amount")
+    @classmethod
+    def _finite_non_zero(cls, amount: float) -> float:
+        if not math.isfinite(amount) or amount == 0 or abs(amount) > 1e12:
+            raise ValueError(f"amount={amount} must be a finite non-zero number of at most 1e12")
+        return amount
 
 
 class RuntimeSettings(StrictModel):
@@ -108,6 +134,10 @@ class RuntimeSettings(StrictModel):
         None, description="TaxSettings (rates, lot method, substitutes, identical symbols, budget); setting it "
         "turns on lot tracking and wash-sale checks even without harvesting."
     )
+    cash_flows: list[ScheduledCashFlow] = Field(
+        default_factory=list, max_length=100_000,
+        description="Deposits and withdrawals of a replay, each applied before that day's check (a cycle with "
+        "cause 'cash_flow', so money in is invested and money out is raised at once).")
 
 
 class MarketTick(StrictModel):
@@ -128,6 +158,10 @@ class CashFlowEvent(StrictModel):
 
     kind: Literal["cash_flow"] = "cash_flow"
     amount: float = Field(description="Positive deposit, negative withdrawal.")
+    flow_id: Optional[str] = Field(
+        None, max_length=200, description="Your reference for the transfer: the account applies a flow id once, "
+        "so handling the same event again (a retry, a restart) does not move the money twice. Default: derived "
+        "from the portfolio, the clock's time and the amount.")
 
 
 class RegistryUpdated(StrictModel):

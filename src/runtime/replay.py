@@ -16,7 +16,8 @@ import pandas as pd
 from pydantic import Field
 
 from src.agents.agent_state import AgentStateStore
-from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent, unfinished_events
+from src.agents.journal import unfinished_cycle
+from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.errors import ConfigError
 from src.events.record import FILLED
@@ -79,8 +80,9 @@ def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: 
     # agent, which holds it for its own lifetime (the rest of the replay), has taken it too.
     with AccountLock(data_dir):
         events = EventStore(data_dir)
-        state = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name).load()
-        unfinished = [e.timestamp for e in unfinished_events(events.load(config.name), state.last_check_at)]
+        store = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name)
+        unfinished = [e.timestamp for e in unfinished_cycle(events.load(config.name), store.load(), store.path,
+                                                            data_dir)]
         if unfinished:  # an interrupted run: recover at that event's own day, at that day's prices
             clock.seek_after(min(unfinished) - pd.Timedelta(microseconds=1))
         agent = PortfolioRebalancingAgent(config, settings=settings, registry=registry, market_data=market,

@@ -8,7 +8,7 @@ import pytest
 
 from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.engines.base import RebalancingEngine
-from src.errors import ConfigError, EngineError
+from src.errors import ConfigError, DataError, EngineError
 from src.events.store import EventStore
 from src.market.clock import FixedClock
 from src.models.decision_models import EngineResult, PlanStatus
@@ -73,7 +73,7 @@ def test_recover_when_pending_event_of_another_day_then_refused_without_filling(
     plan = agent.preview()
     from src.events.record import event_from_plan
 
-    EventStore(tmp_path).save(event_from_plan(plan, config, cause="check", execution="pending"))
+    EventStore(tmp_path).save(event_from_plan(plan, config, cause="check", sequence=1, execution="pending"))
     with pytest.raises(ConfigError, match="can only be completed at its own date"):
         PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 12, 28)), data_dir=tmp_path)
     assert agent.broker.get_account().positions == {}
@@ -103,11 +103,11 @@ def test_recover_when_killed_between_rebalance_and_harvest_then_that_days_harves
     original = agent_module.PortfolioRebalancingAgent._harvest
     crashed = {"done": False}
 
-    def harvest_or_crash(self, cause):
+    def harvest_or_crash(self, cause, cycle):
         if not crashed["done"] and self.clock.now() == same_day[0]:
             crashed["done"] = True
             raise Crash
-        return original(self, cause)
+        return original(self, cause, cycle)
 
     monkeypatch.setattr(agent_module.PortfolioRebalancingAgent, "_harvest", harvest_or_crash)
     with pytest.raises(Crash):
@@ -129,7 +129,7 @@ def test_start_when_paper_account_deleted_but_journal_has_fills_then_refused_nam
     account = agent.broker.state_path
     agent.close()
     account.unlink()
-    with pytest.raises(ConfigError, match=f"paper account file {account} is missing but .* filled order"):
+    with pytest.raises(DataError, match=f"paper account file {account} is missing but .* filled order"):
         PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 1, 3)), data_dir=tmp_path)
     assert not account.exists()
 
@@ -155,5 +155,5 @@ def test_start_when_paper_account_older_than_journal_then_refused_naming_the_ord
     agent.close()
     for path in paper:  # the account restored from before the later fills
         shutil.copy(backup / path.name, path)
-    with pytest.raises(ConfigError, match=f"does not know order {later.orders[0].client_order_id}"):
+    with pytest.raises(DataError, match=f"does not know order {later.orders[0].client_order_id}"):
         PortfolioRebalancingAgent(config, clock=FixedClock(datetime(2022, 12, 28)), data_dir=tmp_path)
