@@ -6,6 +6,7 @@ Switch agents on or off in ``ACTIVE_AGENTS``. Usage::
     python main.py --once            # one cycle of every active agent, then exit
     python main.py                   # a cycle every runtime.interval_minutes until Ctrl-C
     python main.py --config src/data/portfolios/my_portfolio.json --replay
+    python main.py --repair          # rebuild state and paper account from the events (see README)
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="run one cycle and exit")
     mode.add_argument("--replay", action="store_true", help="replay real history (runtime.replay_start .. replay_end)")
+    mode.add_argument("--repair", action="store_true",
+                      help="rebuild the state, value history, paper account and tax book of a replay from its "
+                      "events (checked against a re-run), when start-up says they are lost or older than the events")
     parser.add_argument("--quiet", action="store_true", help="no dashboard at each rebalance during a replay")
     parser.add_argument("--log-level", default="WARNING", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -66,6 +70,21 @@ def run_loop(args: argparse.Namespace, stop: threading.Event) -> int:
     return 0
 
 
+def run_repair(args: argparse.Namespace) -> int:
+    """``--repair``: rebuild the derived files from the journal and say what was done."""
+    from src.runtime.repair import repair
+
+    loaded = load_portfolio_file(args.config)
+    report = repair(loaded.portfolio, loaded.runtime, data_dir=args.data_dir)
+    print(colored(f"rebuilt {', '.join(report.files_written)} in {args.data_dir} from {report.events_checked} "
+                  f"event(s) through {report.rebuilt_through}, each equal to a re-run of the replay", "green"))
+    if report.files_removed:
+        print(f"removed {', '.join(report.files_removed)} (not derived from these events)")
+    if report.pending_completed:
+        print(f"completed {report.pending_completed} event(s) an interrupted run left pending, at their own day")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad input, 130 after Ctrl-C)."""
     args = parse_args(argv)
@@ -83,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             png = agent.display_portfolio_dashboard()
             print_summary(summary, png)
             return 0
+        if args.repair:
+            return run_repair(args)
         return run_loop(args, stop)
     except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)

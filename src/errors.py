@@ -92,3 +92,6 @@ def one_line_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:  # "Permission denied: /path", not "[Errno 13] ..."
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return " ".join(str(exc).split())
+
+# What a message about lost or inconsistent state files tells the user to run (src/runtime/repair.py).
+REPAIR = "python main.py --repair --config <your portfolio file> --data-dir {dir}"

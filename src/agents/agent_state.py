@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from src.errors import DataError
+from src.errors import REPAIR, DataError
 from src.models.execution_models import AgentState, ValuePoint
 from src.utils.atomic_io import append_lines, atomic_write_text, read_model
 
@@ -57,11 +57,14 @@ class AgentStateStore:
     def _read_history(self, expected: int) -> list[ValuePoint]:
         if expected == 0:
             if self.history_path.exists() and self.history_path.stat().st_size > 0:
+                self._check_one_cycle([ln for ln in self.history_path.read_text(encoding="utf-8").split("\n")
+                                       if ln.strip()], expected)
                 atomic_write_text(self.history_path, "")
             return []
         if not self.history_path.exists():
             raise DataError(f"history file {self.history_path} is missing but {self.path} counts {expected} "
-                            f"point(s): restore it, or start over in an empty --data-dir")
+                            f"point(s): restore it, or rebuild it with "
+                            f"{REPAIR.format(dir=self.path.parent)}")
         lines = self.history_path.read_text(encoding="utf-8").split("\n")
         points = []
         for number, line in enumerate(lines[:expected], start=1):
@@ -75,13 +78,24 @@ class AgentStateStore:
         extra = [line for line in lines[expected:] if line.strip()]
         if len(points) < expected:
             raise DataError(f"history file {self.history_path} has {len(points)} point(s) but {self.path} counts "
-                            f"{expected}: restore it, or start over in an empty --data-dir")
+                            f"{expected}: restore it, or rebuild it with "
+                            f"{REPAIR.format(dir=self.path.parent)}")
         if extra:
+            self._check_one_cycle(extra, expected)
             # Dropped from the file at once, so the files are an uninterrupted run's even if no
             # further cycle runs (a finished replay started again).
             log.warning("dropping %d history line(s) of a cycle that did not finish", len(extra))
             atomic_write_text(self.history_path, "".join(p.model_dump_json() + "\n" for p in points))
         return points
+
+    def _check_one_cycle(self, extra: list[str], expected: int) -> None:
+        """One cycle appends one point: more lines than that past the snapshot's count mean the
+        snapshot is older than the history (restored from a backup), not an interrupted cycle. A
+        partial line (a cut append) is not a point."""
+        if sum(1 for line in extra if _is_point(line)) > 1:
+            raise DataError(f"history file {self.history_path} has {expected + len(extra)} point(s) but {self.path} "
+                            f"counts {expected}: the state file is older than its history; restore the matching "
+                            f"file, or rebuild both with {REPAIR.format(dir=self.path.parent)}")
 
     def save(self, state: AgentState) -> None:
         """Append the new history points, then write the snapshot atomically."""
@@ -94,3 +108,11 @@ class AgentStateStore:
         self._persisted = len(points)
         snapshot = state.model_copy(update={"history": [], "history_length": len(points)})
         atomic_write_text(self.path, snapshot.model_dump_json(indent=1) + "\n")
+
+
+def _is_point(line: str) -> bool:
+    try:
+        ValuePoint.model_validate_json(line)
+    except ValidationError:
+        return False
+    return True

@@ -19,13 +19,11 @@ Each is one line naming the file and what to do; nothing is written first.
 from __future__ import annotations
 
 from pathlib import Path
-from src.errors import DataError
+
+from src.errors import REPAIR, DataError
 from src.events.record import FILLED
 from src.models.decision_models import RebalancingEvent
 from src.models.execution_models import AgentState, ExecutionReport
-
-REPAIR = "python main.py --repair --config <your portfolio file> --data-dir {dir}"
-
 
 def check_sequence(events: list[RebalancingEvent], paths: dict[str, Path], data_dir: Path) -> None:
     """Every numbered event is at its own position in the journal (oldest first)."""

@@ -42,6 +42,7 @@ from src.market.data import HistoricalMarketData, MarketData, latest_trading_day
 from src.models.decision_models import PlanStatus, RebalancePlan, RebalancingEvent
 from src.models.execution_models import (
     AgentEvent,
+    CashFlow,
     CashFlowEvent,
     RegistryUpdated,
     RuntimeSettings,
@@ -165,10 +166,9 @@ class PortfolioRebalancingAgent:
         if isinstance(event, CashFlowEvent):
             # Recorded by the broker (once per flow_id), and counted into the value history from
             # its records, so a restart between the flow and the end of the cycle loses nothing.
-            if event.amount > 0:
-                self.broker.deposit(event.amount, flow_id=event.flow_id)
-            else:
-                self.broker.withdraw(-event.amount, flow_id=event.flow_id)
+            flow = CashFlow(timestamp=self.clock.now(), amount=event.amount, flow_id=event.flow_id)
+            self._apply_flow(flow)
+            return self._cycle(event.kind, flow=flow)
         elif isinstance(event, RegistryUpdated):
             self.registry = StrategyRegistryAgent(self.registry.path)
             if isinstance(self.market, HistoricalMarketData):
@@ -270,7 +270,13 @@ class PortfolioRebalancingAgent:
         return plan_rebalance(self.config, self.engine, view, returns,
                               cash_reserve_bps=self.broker.slippage_reserve_bps, unit_kinds=self.unit_kinds)
 
-    def _cycle(self, cause: str) -> Optional[RebalancingEvent]:
+    def _apply_flow(self, flow: CashFlow) -> None:
+        if flow.amount > 0:
+            self.broker.deposit(flow.amount, flow_id=flow.flow_id)
+        else:
+            self.broker.withdraw(-flow.amount, flow_id=flow.flow_id)
+
+    def _cycle(self, cause: str, flow: Optional[CashFlow] = None) -> Optional[RebalancingEvent]:
         state = self._portfolio_state()
         if cause == "cash_flow":
             # Money moved in or out is checked at once, not at the next check_frequency period.
@@ -286,14 +292,15 @@ class PortfolioRebalancingAgent:
                     "plan_impact": self.tax.plan_impact(orders, state)})
             pending = event_from_plan(plan, self.config, cause=cause, sequence=self._next_sequence(),
                                       execution="pending", orders=orders)
-            pending = pending.model_copy(update={"tax": tax})
+            pending = pending.model_copy(update={"tax": tax, "cash_flow": flow})
             if self.tax:  # the lots and swaps planned for these orders must survive a crash too
                 self.tax.save()
             self.events.save(pending)  # journal first: a crash from here on is recovered
             event = self._complete(pending)
         elif plan.status in (PlanStatus.BLOCKED, PlanStatus.ENGINE_FAILED):
             event = event_without_orders(plan, self.config, cause=cause, sequence=self._next_sequence(),
-                                         value=state.total_value(), cash=state.cash)
+                                         value=state.total_value(), cash=state.cash).model_copy(
+                                             update={"cash_flow": flow})
             folded = fold_repeat(self.rebalancing_history[-1], event) if self.rebalancing_history else None
             if folded is not None:  # the same verdict again: count it on the first event, no new file
                 event = folded
@@ -302,7 +309,7 @@ class PortfolioRebalancingAgent:
                 self.rebalancing_history.append(event)
             self.events.save(event)
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
-        cycle = CycleBookkeeping(plan.trigger.fired, dict(plan.memory), dict(plan.risk_exclusions))
+        cycle = CycleBookkeeping(plan.trigger.fired, dict(plan.memory), dict(plan.risk_exclusions), flow)
         return self._close_cycle(state.timestamp, cause, cycle, harvest=True) or event
 
     def _close_cycle(self, moment: datetime, cause: str, cycle: CycleBookkeeping, *,
@@ -388,6 +395,8 @@ class PortfolioRebalancingAgent:
                         f"and can only be completed at its own date, not {now.date()}: resume the replay "
                         f"(python main.py --replay) on this data directory")
                 log.warning("completing event %s left pending by an interrupted run", event.event_id)
+                if event.cash_flow is not None and event.cash_flow.flow_id is not None:
+                    self._apply_flow(event.cash_flow)  # a no-op unless the account was rebuilt without it
                 self._complete(event)
             done = [e for e in self.rebalancing_history if e.timestamp == moment]
             if any(o.status in FILLED for e in done for o in e.orders):

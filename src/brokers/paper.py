@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from src.brokers.base import Broker
 from src.brokers.fills import apply_fill, simulate_fill
-from src.errors import ConfigError, DataError
+from src.errors import REPAIR, ConfigError, DataError
 from src.market.clock import Clock
 from src.market.data import MarketData
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
@@ -173,7 +173,14 @@ def load_archive(path: Path, state: PaperAccountState) -> dict[str, ExecutionRep
     expected = state.reports_count
     reports: dict[str, ExecutionReport] = {}
     if path.exists():
-        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        if sum(1 for line in lines if line.strip()) > expected:
+            # A report is appended after the snapshot that counts it: more lines mean an older snapshot.
+            account = path.with_name(path.name.replace(".reports.jsonl", ".json"))
+            raise DataError(f"order archive {path} has more reports than paper account file {account} counts "
+                            f"({expected}): the account file is older than its archive; restore the "
+                            f"matching file, or rebuild both with {REPAIR.format(dir=path.parent)}")
+        for number, line in enumerate(lines, start=1):
             if len(reports) == expected or not line.strip():
                 break
             try:
@@ -188,5 +195,6 @@ def load_archive(path: Path, state: PaperAccountState) -> dict[str, ExecutionRep
         reports[state.last_report.client_order_id] = state.last_report
     if len(reports) != expected:
         raise DataError(f"order archive {path} has {len(reports)} report(s) but the paper account counts "
-                        f"{expected}: restore it, or start over in an empty --data-dir")
+                        f"{expected}: restore it, or rebuild it with "
+                            f"{REPAIR.format(dir=path.parent)}")
     return reports

@@ -6,6 +6,7 @@ import re
 from typing import Any, Literal, NamedTuple, Optional
 
 from src.models.decision_models import RebalancePlan, RebalancingEvent
+from src.models.execution_models import CashFlow
 from src.models.portfolio_models import PortfolioConfig
 from src.models.trading_models import Order, OrderStatus
 
@@ -122,7 +123,7 @@ def harvest_event(*, event_id: str, timestamp, config: PortfolioConfig, orders: 
         value_before=value, value_after=value, cash_before=cash, cash_after=cash,
         config=redacted(config.model_dump(mode="json")), message=f"tax-loss harvest: {len(orders)} order(s)",
         cause=cause, execution="pending", tax=tax, sequence=sequence, memory=dict(cycle.memory),
-        risk_exclusions=dict(cycle.risk_exclusions), cycle_trigger_fired=cycle.trigger_fired)
+        risk_exclusions=dict(cycle.risk_exclusions), cycle_trigger_fired=cycle.trigger_fired, cash_flow=cycle.flow)
 
 
 class CycleBookkeeping(NamedTuple):
@@ -132,13 +133,14 @@ class CycleBookkeeping(NamedTuple):
     trigger_fired: bool
     memory: dict
     risk_exclusions: dict
+    flow: Optional[CashFlow] = None  # the deposit or withdrawal that drove the cycle
 
     @classmethod
     def of_event(cls, event: RebalancingEvent) -> "CycleBookkeeping":
         fired = event.cycle_trigger_fired
         if fired is None:  # an event written before the field existed: a harvest's own trigger is not the cycle's
             fired = event.trigger.fired and event.status.value != "harvest"
-        return cls(fired, dict(event.memory), dict(event.risk_exclusions))
+        return cls(fired, dict(event.memory), dict(event.risk_exclusions), event.cash_flow)
 
 
 # Keys whose values are credentials: never written to an event. Names of environment variables

@@ -9,6 +9,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from src.models.base import StrictModel
+from src.models.execution_models import CashFlow
 from src.models.risk_models import ReasonCode, RiskDecision, RiskExclusion, RiskVerdict
 from src.models.trading_models import Order, OrderPlan, SkippedTrade
 
@@ -141,6 +142,9 @@ class RebalancingEvent(StrictModel):
         "recovery if the run stopped before its state was saved).")
     risk_exclusions: dict[str, RiskExclusion] = Field(
         default_factory=dict, description="Units held out by the risk stage after this decision.")
+    cash_flow: Optional[CashFlow] = Field(
+        None, description="The deposit or withdrawal that drove this cycle (cause 'cash_flow'), journaled so that "
+        "recovery can re-apply it (once, by its flow_id) before completing the cycle's orders.")
     cycle_trigger_fired: Optional[bool] = Field(
         None, description="Whether the trigger of the cycle that wrote this event fired (a harvest event carries "
         "its cycle's, with the cycle's memory), so recovery can finish the cycle from the journal alone. None in "

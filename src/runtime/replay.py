@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import Field
 
 from src.agents.agent_state import AgentStateStore
-from src.agents.journal import unfinished_cycle
+from src.agents.journal import check_sequence, unfinished_cycle
 from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.errors import ConfigError
@@ -26,7 +26,7 @@ from src.market.clock import ReplayClock
 from src.market.data import HistoricalMarketData
 from src.models.base import StrictModel
 from src.models.decision_models import PlanStatus, RebalancingEvent
-from src.models.execution_models import RuntimeSettings
+from src.models.execution_models import CashFlowEvent, RuntimeSettings
 from src.models.portfolio_models import PortfolioConfig
 from src.utils.account_lock import AccountLock
 from src.utils.paths import slug
@@ -76,13 +76,15 @@ def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: 
     registry = registry or StrategyRegistryAgent()
     market = HistoricalMarketData(registry)
     clock = ReplayClock(replay_days(market, config, settings.replay_start, settings.replay_end))
+    flows = scheduled_flows(settings, clock.days)  # checked before anything is read or written
     # One process per data directory: held from before the state and events are read until the
     # agent, which holds it for its own lifetime (the rest of the replay), has taken it too.
     with AccountLock(data_dir):
         events = EventStore(data_dir)
         store = AgentStateStore(data_dir / f"state_{slug(config.name)}.json", config.name)
-        unfinished = [e.timestamp for e in unfinished_cycle(events.load(config.name), store.load(), store.path,
-                                                            data_dir)]
+        journal = events.load(config.name)
+        check_sequence(journal, events.paths(), data_dir)
+        unfinished = [e.timestamp for e in unfinished_cycle(journal, store.load(), store.path, data_dir)]
         if unfinished:  # an interrupted run: recover at that event's own day, at that day's prices
             clock.seek_after(min(unfinished) - pd.Timedelta(microseconds=1))
         agent = PortfolioRebalancingAgent(config, settings=settings, registry=registry, market_data=market,
@@ -95,11 +97,33 @@ def run_replay(config: PortfolioConfig, settings: RuntimeSettings, *, data_dir: 
             clock.seek_after(resume_from - pd.Timedelta(microseconds=1))
         log.info("resuming replay after %s", resume_from.date())
     while more:
-        event = agent.check_and_rebalance()
+        flow = flows.get(pd.Timestamp(clock.now()))
+        event = agent.handle(flow) if flow is not None else agent.check_and_rebalance()
         if event is not None and on_rebalance is not None and any(o.status in FILLED for o in event.orders):
             on_rebalance(agent, event)
         more = clock.advance()
     return agent, summarise(agent, clock)
+
+
+def scheduled_flows(settings: RuntimeSettings, days: pd.DatetimeIndex) -> dict[pd.Timestamp, CashFlowEvent]:
+    """``settings.cash_flows`` by the trading day they apply on (the next one if the market is
+    closed on their date), netted per day, each with a deterministic id so that a restart does
+    not apply one twice.
+
+    Raises
+    ------
+    ConfigError
+        If a flow falls outside the replay's days.
+    """
+    by_day: dict[pd.Timestamp, float] = {}
+    for i, flow in enumerate(settings.cash_flows):
+        at = days.searchsorted(pd.Timestamp(flow.date))
+        if at == len(days) or (at == 0 and pd.Timestamp(flow.date) < days[0]):
+            raise ConfigError(f"runtime.cash_flows[{i}].date={flow.date} is outside the replay's trading days "
+                              f"{days[0].date()} .. {days[-1].date()}")
+        by_day[days[at]] = by_day.get(days[at], 0.0) + flow.amount
+    return {day: CashFlowEvent(amount=amount, flow_id=f"scheduled-{day:%Y-%m-%d}")
+            for day, amount in by_day.items() if amount != 0.0}
 
 
 def summarise(agent: PortfolioRebalancingAgent, clock: ReplayClock) -> ReplaySummary:

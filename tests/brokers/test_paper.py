@@ -113,3 +113,40 @@ def test_submit_when_no_price_then_data_error_and_nothing_recorded(tmp_path, mar
     with pytest.raises(DataError, match="SPY"):
         b.submit_order(order("c1", OrderSide.BUY, 1, unit="SPY"))
     assert b.get_order("c1") is None
+
+
+def test_deposit_when_same_flow_id_twice_then_applied_once_and_survives_restart(tmp_path, market):
+    b = broker(tmp_path, market)
+    assert b.deposit(500.0, flow_id="transfer-1") is True
+    assert broker(tmp_path, market).deposit(500.0, flow_id="transfer-1") is False  # a restart retrying it
+    again = broker(tmp_path, market)
+    assert again.get_account().cash == pytest.approx(10_500.0)
+    assert [(f.amount, f.flow_id) for f in again.cash_flows()] == [(500.0, "transfer-1")]
+
+
+def test_deposit_when_no_flow_id_then_every_call_moves_money(tmp_path, market):
+    b = broker(tmp_path, market)
+    b.deposit(100.0)
+    b.deposit(100.0)
+    assert b.get_account().cash == pytest.approx(10_200.0)
+
+
+def test_withdraw_when_more_than_free_cash_then_refused_and_nothing_changed(tmp_path, market):
+    b = broker(tmp_path, market)
+    with pytest.raises(ConfigError, match="withdrawal amount=20000.0 on 2021-12-31 exceeds free cash 10000.00"):
+        b.withdraw(20_000.0, flow_id="w1")
+    assert b.get_account().cash == 10_000.0 and b.cash_flows() == []
+    assert not (tmp_path / "paper.json").exists()
+
+
+def test_load_when_archive_longer_than_account_counts_then_error_naming_both(tmp_path, market):
+    b = broker(tmp_path, market)
+    b.submit_order(order("c1", OrderSide.BUY, 10))
+    older = (tmp_path / "paper.json").read_text()
+    b.submit_order(order("c2", OrderSide.BUY, 10))
+    (tmp_path / "paper.json").write_text(older)  # the account restored from before c2, the archive not
+    archive = (tmp_path / "paper.reports.jsonl").read_text()
+    with pytest.raises(DataError, match="order archive .*paper.reports.jsonl has more reports than paper account "
+                                        "file .*paper.json counts \\(1\\).*--repair"):
+        broker(tmp_path, market)
+    assert (tmp_path / "paper.reports.jsonl").read_text() == archive  # nothing dropped
