@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run plan demo quality builder tlh test registry bench clean
+.PHONY: run plan demo quality builder tlh test test-fast registry bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ builder: $(BIN)/.installed  ## build a portfolio file interactively
 plan: $(BIN)/.installed  ## preview the guide's portfolio rebalancing plan on real data
 	$(BIN)/python src/scripts/preview_plan.py
 
-test: $(BIN)/.installed  ## run the whole test suite
+test: $(BIN)/.installed  ## run the whole test suite, the tests marked slow included
+	$(BIN)/python -m pytest -q --runslow
+
+test-fast: $(BIN)/.installed  ## the fast subset: every test but those marked slow (what plain pytest runs)
 	$(BIN)/python -m pytest -q
 
 registry: $(BIN)/.installed  ## rebuild src/data/strategies/registry.json from the shipped prices
@@ -43,6 +46,7 @@ bench: .venv-bench/.installed  ## speed against the peers (skfolio, Riskfolio-Li
 	.venv-bench/bin/python benchmarks/risk_parity.py
 	.venv-bench/bin/python benchmarks/backtest.py
 	.venv-bench/bin/python benchmarks/decision.py
+	.venv-bench/bin/python benchmarks/cycle_cost.py
 	.venv-bench/bin/python -m pytest -q tests/backtest/test_bt_oracle.py
 
 clean:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped registry and helpers that build account snapshots."""
+"""Shared fixtures: the shipped registry and helpers that build account snapshots; the --runslow option."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig, Re
 from src.models.trading_models import PortfolioState
 
 GUIDE_TARGETS = {"rsi_strategy": 0.40, "macd_strategy": 0.30, "ml_strategy": 0.30}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run the tests marked slow (make test does; plain pytest and make test-fast do not)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: runs with --runslow (make test)")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import main as main_module
 from src.utils.config_files import PortfolioFile, load_portfolio_file, save_portfolio_file
 
@@ -62,6 +64,7 @@ def test_main_when_unknown_strategy_then_exit_2_and_nothing_written(tmp_path, ca
     assert "alpha_strategy" in capsys.readouterr().err and not (tmp_path / "d").exists()
 
 
+@pytest.mark.slow
 def test_loop_when_ctrl_c_then_clean_stop(tmp_path):
     code = [sys.executable, "-c",
             "import main, signal, threading, os;"
@@ -104,9 +107,6 @@ def _raw(tmp_path, content: bytes):
     path = tmp_path / "cfg.json"
     path.write_bytes(content)
     return path
-
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("make, fragment", [

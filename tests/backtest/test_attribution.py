@@ -112,6 +112,7 @@ def attribution_inputs(draw):
     return pd.DataFrame(weights, idx, cols), pd.DataFrame(returns, idx, cols), pd.Series(portfolio, idx)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(attribution_inputs())
 def test_attribute_when_inputs_are_random_then_lines_sum_to_compounded_return(inputs):

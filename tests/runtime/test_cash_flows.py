@@ -90,6 +90,7 @@ def crash_then_restart(folder, monkeypatch, crash_at: int) -> dict:
     return files(folder)
 
 
+@pytest.mark.slow
 def test_replay_when_crashed_at_every_write_of_a_deposit_day_then_restart_gives_uninterrupted_files(
         tmp_path_factory, monkeypatch, clean):
     # The deposit of 3 Feb: the account write of the deposit, the pending and complete event, the

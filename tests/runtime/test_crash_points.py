@@ -77,7 +77,8 @@ def test_clean_run_when_counted_then_enough_write_points(clean):
     assert clean[1] > 40
 
 
-@pytest.mark.parametrize("fraction", [i / 12 for i in range(12)])
+@pytest.mark.parametrize("fraction", [pytest.param(i / 12, marks=() if i in (0, 6) else pytest.mark.slow)
+                                      for i in range(12)])
 def test_replay_when_crashed_at_a_write_and_restarted_then_files_equal_uninterrupted(tmp_path, monkeypatch, clean,
                                                                                       fraction):
     expected, total = clean
@@ -111,7 +112,8 @@ def clean_blocked(tmp_path_factory):
     return files(folder), writes.count
 
 
-@pytest.mark.parametrize("fraction", [i / 8 for i in range(8)])
+@pytest.mark.parametrize("fraction", [pytest.param(i / 8, marks=() if i in (0, 4) else pytest.mark.slow)
+                                      for i in range(8)])
 def test_replay_when_crashed_while_folding_blocked_repeats_then_files_equal_uninterrupted(tmp_path, monkeypatch,
                                                                                           clean_blocked, fraction):
     # A repeat folded into the first blocked event, then a crash before the state is saved: the

@@ -170,7 +170,8 @@ def _crash_and_restart(folder: Path, monkeypatch, crash_at: int) -> None:
         run_replay(CONFIG, SETTINGS, data_dir=folder)
 
 
-@pytest.mark.parametrize("fraction", [i / 12 for i in range(12)])
+@pytest.mark.parametrize("fraction", [pytest.param(i / 12, marks=() if i in (0, 6) else pytest.mark.slow)
+                                      for i in range(12)])
 def test_replay_when_engine_fails_and_crashed_at_a_write_then_restart_gives_uninterrupted_files(
         tmp_path, monkeypatch, clean, fraction):
     expected, writes = clean[0], clean[1]
@@ -180,7 +181,7 @@ def test_replay_when_engine_fails_and_crashed_at_a_write_then_restart_gives_unin
 
 
 @pytest.mark.parametrize("offset", [0, 1], ids=["before_event_write", "before_next_write"])
-@pytest.mark.parametrize("which", range(6))
+@pytest.mark.parametrize("which", [pytest.param(w, marks=() if w in (0, 1) else pytest.mark.slow) for w in range(6)])
 def test_replay_when_crashed_at_an_engine_failed_event_write_then_restart_gives_uninterrupted_files(
         tmp_path, monkeypatch, clean, which, offset):
     # which: 0, 2, 4 are the Mondays' first writes, 1, 3, 5 the Tuesdays' folds; offset 1 is the

@@ -77,6 +77,7 @@ def _snapshot(data_dir: Path) -> dict[str, object]:
     return files
 
 
+@pytest.mark.slow
 def test_replay_when_killed_twice_and_restarted_then_same_result_as_uninterrupted(tmp_path):
     config = sample_with(tmp_path, date(2018, 1, 2), date(2022, 12, 28))
     _run(config, tmp_path / "clean")

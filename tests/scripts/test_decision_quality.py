@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from src.scripts.decision_quality import POLICIES, PORTFOLIOS, main
 
 
+@pytest.mark.slow
 def test_quality_when_run_on_60_40_then_table_target_line_and_png(tmp_path, capsys):
     png = tmp_path / "q.png"
     assert main(["--portfolios", "60/40", "--policies", "buy_and_hold,quarterly,threshold_edge,cost_aware",

@@ -121,6 +121,7 @@ def test_lock_when_holder_process_ends_then_next_process_gets_it(tmp_path, end):
         assert (data_dir / LOCK_NAME).read_text() == f"{os.getpid()}\n"
 
 
+@pytest.mark.slow
 def test_two_replays_when_run_at_once_on_one_dir_then_one_wins_with_uninterrupted_result(tmp_path):
     config = short_config(tmp_path)  # replay_start 2022-06-01: a short replay
     shared, clean = tmp_path / "shared", tmp_path / "clean"
