@@ -7,6 +7,7 @@ Switch agents on or off in ``ACTIVE_AGENTS``. Usage::
     python main.py                   # a cycle every runtime.interval_minutes until Ctrl-C
     python main.py --config src/data/portfolios/my_portfolio.json --replay
     python main.py --repair          # rebuild state and paper account from the events (see README)
+    python main.py --once --live --config my_crypto.json   # trade on the exchange (runtime.mode "live")
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--repair", action="store_true",
                       help="rebuild the state, value history, paper account and tax book of a replay from its "
                       "events (checked against a re-run), when start-up says they are lost or older than the events")
+    parser.add_argument("--live", action="store_true",
+                        help="trade on the exchange of runtime.exchange (needs runtime.mode \"live\" in the file); "
+                        "without it a live-mode file only plans and prints what it would send")
     parser.add_argument("--quiet", action="store_true", help="no dashboard at each rebalance during a replay")
     parser.add_argument("--log-level", default="WARNING", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -55,9 +59,18 @@ def run_loop(args: argparse.Namespace, stop: threading.Event) -> int:
     """Cycle every ``interval_minutes`` until ``stop`` is set (or once)."""
     from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
     from src.models.execution_models import ScheduleTick
+    from src.runtime.live import check_live_flags, dry_run_agent, live_agent, print_plan
 
     loaded = load_portfolio_file(args.config)
-    agent = PortfolioRebalancingAgent(loaded.portfolio, settings=loaded.runtime, data_dir=args.data_dir)
+    check_live_flags(loaded, args.live, args.config)
+    if loaded.runtime.mode == "live" and not args.live:
+        with dry_run_agent(loaded, args.data_dir) as agent:
+            print_plan(agent.preview(), loaded.runtime.exchange.quote)
+        return 0
+    if loaded.runtime.mode == "live":
+        agent = live_agent(loaded, args.data_dir, dry_run=False)
+    else:
+        agent = PortfolioRebalancingAgent(loaded.portfolio, settings=loaded.runtime, data_dir=args.data_dir)
     while not stop.is_set():
         event = agent.handle(ScheduleTick())
         if event is not None:
@@ -96,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.replay:
             loaded = load_portfolio_file(args.config)
+            if args.live:
+                print(colored("error: --live: a replay trades on paper only (drop --live)", "red"), file=sys.stderr)
+                return 2
             on_rebalance = None if args.quiet else rebalance_printer
             agent, summary = run_replay(loaded.portfolio, loaded.runtime, data_dir=args.data_dir,
                                         on_rebalance=on_rebalance)

@@ -53,6 +53,10 @@ class BrokerUnavailableError(BrokerError):
     """The venue could not be reached; an idempotent call may be retried."""
 
 
+class BrokerAuthError(BrokerError):
+    """The venue refused the credentials or the permission (wrong key, key without trading rights)."""
+
+
 class AccountLockedError(RebalancerError):
     """Another process holds the data directory (one process per account, see
     ``src/utils/account_lock.py``); ``pid`` is the holder's, or None if it could not be read."""

@@ -29,8 +29,10 @@ from src.models.params import CalendarParams
 from src.models.portfolio_models import PortfolioConfig
 from src.models.risk_models import RiskStatus
 from src.models.trading_models import PortfolioState
+from src.models.venue_models import VenueRules
 from src.orders.builder import build_orders
 from src.orders.partial import partial_targets
+from src.orders.venue import apply_venue_rules
 from src.risk.limits import apply_risk_limits, surviving_targets
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ def plan_rebalance(
     cash_reserve_bps: float = 0.0,
     unit_kinds: Optional[Mapping[str, UnitKind]] = None,
     trusted_returns: bool = False,
+    venue: Optional[VenueRules] = None,
 ) -> RebalancePlan:
     """Run one event through trigger, engine, risk limits and order builder.
 
@@ -125,6 +128,9 @@ def plan_rebalance(
         unless ``risk_policy.unit_limits_for_assets``); None treats every unit as a sleeve.
     trusted_returns : bool
         ``returns`` was validated by the caller and ends at the event (backtests).
+    venue : VenueRules, optional
+        The venue's market rules: amounts rounded to each market's step, orders below its
+        minimums skipped with the reason (``src/orders/venue.py``).
 
     Returns
     -------
@@ -199,6 +205,8 @@ def plan_rebalance(
     orders = build_orders(state, targets, fee_model=config.fee_model,
                           min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id,
                           cash_reserve_bps=cash_reserve_bps)
+    if venue is not None:
+        orders = apply_venue_rules(orders, venue, state.holdings, config.fee_model)
     status = PlanStatus.ORDERS if orders.orders else PlanStatus.NO_TRADES
     message = (f"{len(orders.orders)} order(s), est. fees {orders.estimated_fees:.2f}" if orders.orders
                else "triggered, but no trade is worth making")

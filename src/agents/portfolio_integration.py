@@ -29,8 +29,11 @@ class PortfolioIntegration:
     def __init__(self, broker: Optional[Broker] = None) -> None:
         self.broker = broker if broker is not None else default_paper_broker()
 
-    def execute_portfolio_orders(self, orders: list[Order]) -> list[Order]:
+    def execute_portfolio_orders(self, orders: list[Order], *, resume: bool = False) -> list[Order]:
         """Send ``orders`` in the given order (sells first) and return them with their outcome.
+
+        With ``resume`` (the orders of an event an interrupted run left pending) each goes through
+        the broker's ``resolve_order``: a live broker then only looks it up and follows it.
 
         An order counts as executed only when the broker reports a fill. A rejection or a
         broker error is recorded on that order (status and reason) and the next order is
@@ -39,7 +42,7 @@ class PortfolioIntegration:
         results = []
         for order in orders:
             try:
-                report = self.broker.submit_order(order)
+                report = self.broker.resolve_order(order) if resume else self.broker.submit_order(order)
             except (BrokerError, DataError) as exc:
                 log.error("order %s failed: %s", order.client_order_id, exc)
                 results.append(order.model_copy(update={"status": OrderStatus.FAILED, "status_reason": str(exc)}))

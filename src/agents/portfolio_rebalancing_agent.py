@@ -24,10 +24,12 @@ from src.errors import ConfigError, RebalancerError, UnknownUnitError
 from src.agents.portfolio_integration import PortfolioIntegration
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
+from src.brokers.markets import snapshot_rules
 from src.brokers.paper import PaperBroker
 from src.engines.factory import resolve_engine
 from src.engines.base import RebalancingEngine
-from src.agents.journal import check_account, check_sequence, unfinished_cycle
+from src.agents.journal import check_account, check_sequence
+from src.agents.recovery import reconcile, recover
 from src.events.record import (
     FILLED,
     CycleBookkeeping,
@@ -49,6 +51,7 @@ from src.models.execution_models import (
     ValuePoint,
 )
 from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
+from src.models.venue_models import VenueRules
 from src.pipeline import make_plan_id, plan_rebalance
 from src.tax.overlay import make_tax_overlay
 from src.utils.account_lock import AccountLock
@@ -114,7 +117,7 @@ class PortfolioRebalancingAgent:
             self.broker = broker or PaperBroker(
                 state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
                 clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,
-                initial_cash=self.settings.initial_cash)
+                initial_cash=self.settings.initial_cash, venue=paper_venue_rules(config, self.settings))
             self.integration = PortfolioIntegration(self.broker)
             self.events = event_store or EventStore(self.data_dir)
             self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
@@ -130,7 +133,8 @@ class PortfolioRebalancingAgent:
                               self.broker.state.reports, self.data_dir)
             if self.state.flows_accounted is None:  # a state from before flows were counted: all are in history
                 self.state.flows_accounted = len(self.broker.cash_flows())
-            self._recover()
+            recover(self)
+            reconcile(self)
         except BaseException:
             self.close()
             raise
@@ -268,7 +272,8 @@ class PortfolioRebalancingAgent:
         returns = self.market.returns_until(state.timestamp, self.config.units)
         view = self.tax.view(state) if self.tax else state  # harvest substitutes count as their originals
         return plan_rebalance(self.config, self.engine, view, returns,
-                              cash_reserve_bps=self.broker.slippage_reserve_bps, unit_kinds=self.unit_kinds)
+                              cash_reserve_bps=self.broker.slippage_reserve_bps, unit_kinds=self.unit_kinds,
+                              venue=self.broker.venue_rules())
 
     def _apply_flow(self, flow: CashFlow) -> None:
         if flow.amount > 0:
@@ -329,8 +334,11 @@ class PortfolioRebalancingAgent:
     def _next_sequence(self) -> int:
         return len(self.rebalancing_history) + 1
 
-    def _complete(self, pending: RebalancingEvent, tax_extra: Optional[dict] = None) -> RebalancingEvent:
-        orders = self.integration.execute_portfolio_orders(pending.orders)
+    def _complete(self, pending: RebalancingEvent, tax_extra: Optional[dict] = None, *,
+                  resume: bool = False) -> RebalancingEvent:
+        """Execute a pending event's orders (``resume``: after a restart, through the broker's
+        ``resolve_order``) and write it complete."""
+        orders = self.integration.execute_portfolio_orders(pending.orders, resume=resume)
         tax = pending.tax
         if self.tax:
             self.tax.record(orders, pending.timestamp.date())
@@ -376,33 +384,17 @@ class PortfolioRebalancingAgent:
         self.state.flows_accounted = len(flows)
         self.state.last_check_at = moment
         self.state.journal_sequence = len(self.rebalancing_history)
+        self.broker.checkpoint()
         self.state_store.save(self.state)
 
-    def _recover(self) -> None:
-        """Finish the cycle an interrupted run left (its events are journaled, its state is not):
-        complete its pending events at their own time, then close it as the cycle itself would."""
-        unfinished = unfinished_cycle(self.rebalancing_history, self.state, self.state_store.path, self.data_dir)
-        for moment in dict.fromkeys(e.timestamp for e in unfinished):  # one cycle (more only in older journals)
-            events = [e for e in unfinished if e.timestamp == moment]
-            for event in events:
-                if event.execution != "pending":
-                    continue
-                now = self.clock.now()
-                if now.date() != event.timestamp.date():
-                    # Filling a 2019 order at another day's price would invent a trade.
-                    raise ConfigError(
-                        f"event {event.event_id} of {event.timestamp.date()} was left pending by an interrupted run "
-                        f"and can only be completed at its own date, not {now.date()}: resume the replay "
-                        f"(python main.py --replay) on this data directory")
-                log.warning("completing event %s left pending by an interrupted run", event.event_id)
-                if event.cash_flow is not None and event.cash_flow.flow_id is not None:
-                    self._apply_flow(event.cash_flow)  # a no-op unless the account was rebuilt without it
-                self._complete(event)
-            done = [e for e in self.rebalancing_history if e.timestamp == moment]
-            if any(o.status in FILLED for e in done for o in e.orders):
-                self.state.last_rebalance_at = moment
-            harvested = any(e.status == PlanStatus.HARVEST for e in done)
-            # The cycle's own decision (not its harvest) holds its bookkeeping, when there is one.
-            decision = next((e for e in reversed(done) if e.status != PlanStatus.HARVEST), done[-1])
-            self._close_cycle(moment, decision.cause, CycleBookkeeping.of_event(decision),
-                              harvest=not harvested and self.clock.now() == moment)
+
+def paper_venue_rules(config: PortfolioConfig, settings: RuntimeSettings) -> Optional[VenueRules]:
+    """The shipped market rules of the exchange a paper portfolio names (None without one), so a
+    paper run rounds and skips exactly as that exchange would."""
+    if settings.exchange is None:
+        return None
+    rules = snapshot_rules(settings.exchange.id, config.units, settings.exchange.quote)
+    if rules.missing:
+        log.warning("%s: no %s market rules shipped for %s; they trade without venue rules in paper mode",
+                    config.name, settings.exchange.id, rules.missing)
+    return rules

@@ -18,6 +18,7 @@ from typing import Optional
 
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport
 from src.models.trading_models import Order
+from src.models.venue_models import VenueRules
 
 
 class Broker(ABC):
@@ -61,3 +62,24 @@ class Broker(ABC):
     def cash_flows(self) -> list[CashFlow]:
         """Every deposit and withdrawal the account has recorded, oldest first."""
         return []
+
+    def venue_rules(self) -> Optional[VenueRules]:
+        """The venue's market rules for the portfolio's units (None: no venue rules apply)."""
+        return None
+
+    def resolve_order(self, order: Order) -> ExecutionReport:
+        """After a restart, the outcome of ``order`` of a pending event. A simulated venue fills it
+        now (at the event's own time, which recovery guarantees); a live one only looks it up."""
+        return self.submit_order(order)
+
+    @property
+    def live(self) -> bool:
+        """Whether orders reach a real venue (recovery then reconciles instead of re-sending)."""
+        return False
+
+    def checkpoint(self) -> None:
+        """Remember the account at the end of a cycle (live brokers; compared at the next start)."""
+
+    def reconcile(self) -> dict[str, tuple[float, float]]:
+        """Balances that changed outside the agent since the last checkpoint: ``{asset: (then, now)}``."""
+        return {}

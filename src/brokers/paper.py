@@ -22,6 +22,8 @@ from src.market.clock import Clock
 from src.market.data import MarketData
 from src.models.execution_models import AccountSnapshot, CashFlow, ExecutionReport, PaperAccountState
 from src.models.trading_models import FeeModel, Order, OrderStatus
+from src.models.venue_models import VenueRules
+from src.orders.venue import round_amount, venue_problem
 from src.utils.atomic_io import append_lines, atomic_write_text, read_model
 
 log = logging.getLogger(__name__)
@@ -44,12 +46,16 @@ class PaperBroker(Broker):
         Buys fill this much above, sells this much below the market price.
     initial_cash : float
         Cash of a new account.
+    venue : VenueRules, optional
+        An exchange's market rules (from the shipped snapshot): an order whose amount is not on a
+        market's step, or is below its minimums, is refused as that exchange would refuse it.
     """
 
     name = "paper"
 
     def __init__(self, *, state_path: Path, market_data: MarketData, clock: Clock, fee_model: FeeModel,
-                 slippage_bps: float = 5.0, initial_cash: float = 100_000.0) -> None:
+                 slippage_bps: float = 5.0, initial_cash: float = 100_000.0,
+                 venue: Optional[VenueRules] = None) -> None:
         if not (math.isfinite(slippage_bps) and slippage_bps >= 0):
             raise ConfigError(f"slippage_bps={slippage_bps} must be a finite number >= 0")
         if not (math.isfinite(initial_cash) and initial_cash > 0):
@@ -59,6 +65,7 @@ class PaperBroker(Broker):
         self.clock = clock
         self.fee_model = fee_model
         self.slippage_bps = slippage_bps
+        self.venue = venue
         self.archive_path = self.state_path.with_suffix(".reports.jsonl")
         self._rewrite = False  # the archive must be rewritten whole once (older file, or a dropped partial line)
         if self.state_path.exists():
@@ -98,6 +105,9 @@ class PaperBroker(Broker):
     def slippage_reserve_bps(self) -> float:
         return self.slippage_bps
 
+    def venue_rules(self) -> Optional[VenueRules]:
+        return self.venue
+
     def get_account(self) -> AccountSnapshot:
         return AccountSnapshot(cash=self.state.cash, positions={u: q for u, q in self.state.positions.items() if q > 0})
 
@@ -118,6 +128,14 @@ class PaperBroker(Broker):
             return earlier
         market = self.market_data.prices_at(self.clock.now(), [order.unit])[order.unit]
         held = self.state.positions.get(order.unit, 0.0)
+        rules = self.venue.markets.get(order.unit) if self.venue is not None else None
+        if rules is not None:  # what the exchange would refuse (the venue stage normally skipped it already)
+            problem = ("amount not on the market's step" if round_amount(order.quantity, rules) != order.quantity
+                       else venue_problem(order.quantity, market, rules))
+            if problem is not None:
+                report = self._report(order, OrderStatus.REJECTED, reason=f"{rules.symbol}: {problem}")
+                self._save(report)
+                return report
         fill = simulate_fill(order.side, order.quantity, market, slippage_bps=self.slippage_bps,
                              fee_model=self.fee_model, cash=self.state.cash, held=held)
         if fill.status == OrderStatus.FILLED:

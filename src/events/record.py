@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Literal, NamedTuple, Optional
 
@@ -156,3 +157,21 @@ def redacted(payload: Any) -> Any:
     if isinstance(payload, list):
         return [redacted(v) for v in payload]
     return payload
+
+
+def reconciliation_event(*, timestamp, config: PortfolioConfig, sequence: int,
+                         differences: dict[str, tuple[float, float]], value: float, cash: float) -> RebalancingEvent:
+    """The start-up event of a live account whose balances changed since the agent's last cycle
+    (a deposit, a withdrawal, a trade made elsewhere): recorded before any trading."""
+    from src.models.decision_models import PlanStatus, TriggerDecision
+
+    lines = [f"{asset}: {then:.10g} -> {now:.10g} ({now - then:+.10g})" for asset, (then, now) in sorted(differences.items())]
+    event_id = hashlib.sha256(f"{config.name}|reconcile|{timestamp.isoformat()}|{lines}".encode()).hexdigest()[:16]
+    return RebalancingEvent(
+        event_id=event_id, timestamp=timestamp, portfolio_name=config.name, method=config.rebalancing_method.value,
+        status=PlanStatus.RECONCILIATION,
+        trigger=TriggerDecision(fired=False, trigger="reconciliation", reason="balances differ from the last cycle's"),
+        weights_before={}, engine_targets={}, final_targets={}, risk_verdicts=[], orders=[], value_before=value,
+        value_after=value, cash_before=cash, cash_after=cash, config=redacted(config.model_dump(mode="json")),
+        message=f"exchange balances changed outside the agent since its last cycle: {'; '.join(lines)}",
+        cause="start-up", warnings=lines, sequence=sequence, cycle_trigger_fired=False)

@@ -67,6 +67,7 @@ class PlanStatus(str, Enum):
     ORDERS = "orders"
     ENGINE_FAILED = "engine_failed"
     HARVEST = "harvest"
+    RECONCILIATION = "reconciliation"  # a live account's balances changed outside the agent (start-up)
 
 
 class RebalancePlan(StrictModel):

@@ -7,7 +7,7 @@ import math
 from datetime import date, datetime
 from typing import Literal, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from src.models.base import StrictModel
 from src.models.risk_models import RiskExclusion
@@ -113,10 +113,46 @@ class ScheduledCashFlow(StrictModel):
         return amount
 
 
+class ExchangeSettings(StrictModel):
+    """The exchange a crypto portfolio trades on, through ccxt. Keys are never written here: only
+    the names of the environment variables that hold them."""
+
+    id: str = Field(description="ccxt exchange id, e.g. 'binance' (one of ccxt.exchanges).", max_length=40,
+                    pattern=r"^[a-z0-9_]+$")
+    quote: str = Field("USDT", max_length=12, pattern=r"^[A-Z0-9]+$",
+                       description="Quote currency: the portfolio's cash; a unit 'BTC' trades as 'BTC/<quote>'.")
+    api_key_env: str = Field("EXCHANGE_API_KEY", max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="Name of the environment variable holding the API key.")
+    secret_env: str = Field("EXCHANGE_SECRET", max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                            description="Name of the environment variable holding the API secret.")
+    password_env: Optional[str] = Field(None, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                        description="Name of the variable holding a passphrase (exchanges that "
+                                                    "need one, e.g. OKX); None if not needed.")
+    sandbox: bool = Field(False, description="Call ccxt's set_sandbox_mode(True): the exchange's testnet.")
+    api_urls: dict[str, str] = Field(
+        default_factory=dict, description="Overrides of entries of ccxt's urls['api'] (a testnet, or a loopback "
+        "server in tests); every key must exist in the exchange's urls['api'].")
+    options: dict[str, Union[str, bool, int, float, list[str]]] = Field(
+        default_factory=dict, description="ccxt options merged into the exchange's (e.g. spot-only market "
+        "loading for binance: {'fetchMarkets': ['spot'], 'fetchCurrencies': false, 'fetchMargins': false}).")
+    fill_timeout_seconds: float = Field(
+        30.0, gt=0.0, le=3600.0, description="How long an order is followed until filled; then its remainder is "
+        "cancelled and the event records what filled.")
+    poll_seconds: float = Field(1.0, gt=0.0, le=60.0, description="Seconds between looks at an open order.")
+    retries: int = Field(4, ge=0, le=10, description="Retries of idempotent calls after a network error or rate "
+                                                     "limit (exponential backoff).")
+    timeout_ms: int = Field(10_000, ge=100, le=120_000, description="ccxt's HTTP timeout per request.")
+
+
 class RuntimeSettings(StrictModel):
     """How the agent runs (as opposed to what the portfolio is)."""
 
-    mode: Literal["paper"] = Field("paper", description="Execution mode; live trading comes with the ccxt broker.")
+    mode: Literal["paper", "live"] = Field(
+        "paper", description="'paper' (simulated fills on real prices) or 'live' (orders to runtime.exchange "
+        "through ccxt; also needs --live on the command line, otherwise a dry run).")
+    exchange: Optional[ExchangeSettings] = Field(
+        None, description="The exchange a crypto portfolio trades on; in paper mode its shipped market rules "
+        "(amount steps, minimums) apply to the fills.")
     initial_cash: float = Field(100_000.0, gt=0.0, le=1e12,
                                 description="Paper account's starting cash (at most 1e12: beyond, sums of "
                                 "positions lose the cent).")
@@ -134,6 +170,12 @@ class RuntimeSettings(StrictModel):
         None, description="TaxSettings (rates, lot method, substitutes, identical symbols, budget); setting it "
         "turns on lot tracking and wash-sale checks even without harvesting."
     )
+    @model_validator(mode="after")
+    def _live_needs_exchange(self) -> "RuntimeSettings":
+        if self.mode == "live" and self.exchange is None:
+            raise ValueError("mode='live' needs an exchange block (runtime.exchange)")
+        return self
+
     cash_flows: list[ScheduledCashFlow] = Field(
         default_factory=list, max_length=100_000,
         description="Deposits and withdrawals of a replay, each applied before that day's check (a cycle with "

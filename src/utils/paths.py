@@ -8,6 +8,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 PORTFOLIO_DIR = DATA_DIR / "portfolio"        # events, agent state, paper account, charts
 PORTFOLIOS_DIR = DATA_DIR / "portfolios"      # saved portfolio configurations
+MARKET_DIR = DATA_DIR / "market"              # shipped real prices and market snapshots
 
 
 def slug(name: str) -> str:
