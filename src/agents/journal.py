@@ -58,6 +58,11 @@ def unfinished_cycle(events: list[RebalancingEvent], state: AgentState, state_pa
             f"event {stuck[0].event_id} is still pending but agent state file {state_path} counts it as done: "
             f"the files come from different runs; rebuild the state with {REPAIR.format(dir=data_dir)}")
     later = events[counted:]
+    if len({e.timestamp for e in later}) > 1 and not state_path.exists():
+        raise DataError(
+            f"agent state file {state_path} is missing but the journal in {data_dir} has {len(events)} events "
+            f"({later[0].timestamp.date()} .. {later[-1].timestamp.date()}): rebuild it with "
+            f"{REPAIR.format(dir=data_dir)}")
     if len({e.timestamp for e in later}) > 1:
         raise DataError(
             f"agent state file {state_path} accounts for {counted} of the journal's {len(events)} events; those of "
