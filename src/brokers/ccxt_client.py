@@ -12,7 +12,7 @@ InsufficientFunds                                       InsufficientFundsError
 InvalidOrder, BadRequest, BadSymbol                     OrderRejectedError
 AuthenticationError, PermissionDenied, AccountSuspended BrokerAuthError
 NetworkError (RequestTimeout, ExchangeNotAvailable,     BrokerUnavailableError
-RateLimitExceeded, DDoSProtection, ...)
+RateLimitExceeded, DDoSProtection, ...), OperationFailed
 any other ccxt.BaseError                                BrokerError
 =====================================================  ==============================
 
@@ -95,7 +95,9 @@ def translate(exc: Exception, what: str, keys: Mapping[str, str]) -> BrokerError
         return OrderRejectedError(message)
     if isinstance(exc, (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended)):
         return BrokerAuthError(message)
-    if isinstance(exc, ccxt.NetworkError):
+    if isinstance(exc, (ccxt.NetworkError, ccxt.OperationFailed)):
+        # OperationFailed covers Binance's documented 5xx "unknown" (-1000, -1001, -1006): the
+        # request may have been booked, so it is "unavailable" (look up before any resend).
         return BrokerUnavailableError(message)
     return BrokerError(message)
 
@@ -125,7 +127,7 @@ class ExchangeCalls:
     def read(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """An idempotent call, retried with backoff on network errors and rate limits."""
         retrying = Retrying(stop=stop_after_attempt(self.retries + 1), wait=wait_exponential(multiplier=0.5, max=8),
-                            retry=retry_if_exception_type(ccxt.NetworkError), sleep=self.sleep, reraise=True,
+                            retry=retry_if_exception_type((ccxt.NetworkError, ccxt.OperationFailed)), sleep=self.sleep, reraise=True,
                             before_sleep=lambda state: log.warning("%s: %s; retrying (attempt %d)", what,
                                                                    type(state.outcome.exception()).__name__,
                                                                    state.attempt_number))
