@@ -64,7 +64,9 @@ def make_exchange(settings: ExchangeSettings, *, env: Optional[Mapping[str, str]
     """A configured ccxt exchange (rate limiting on) and its keys (for ``scrub``)."""
     check_exchange_id(settings.id)
     keys = read_keys(settings, os.environ if env is None else env)
-    exchange = getattr(ccxt, settings.id)({**keys, "enableRateLimit": True, "timeout": settings.timeout_ms})
+    extra = {"rateLimit": settings.rate_limit_ms} if settings.rate_limit_ms else {}
+    exchange = getattr(ccxt, settings.id)({**keys, "enableRateLimit": True, "timeout": settings.timeout_ms,
+                                           "logger": wire_logger(keys), **extra})
     exchange.options.update(settings.options)
     if settings.sandbox:
         exchange.set_sandbox_mode(True)
@@ -76,6 +78,32 @@ def make_exchange(settings: ExchangeSettings, *, env: Optional[Mapping[str, str]
                               f"(it has {known})")
         api[key] = url
     return exchange, keys
+
+
+class _Scrub(logging.Filter):
+    """Removes the credentials from every record of ccxt's request/response debug log (which
+    prints the request headers, the API key among them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage(), {str(i): s for i, s in enumerate(self.secrets)})
+        record.args = ()
+        return True
+
+
+_WIRE = logging.getLogger("src.brokers.wire")
+_SCRUB = _Scrub()
+_WIRE.addFilter(_SCRUB)
+
+
+def wire_logger(keys: Mapping[str, str]) -> logging.Logger:
+    """The logger ccxt writes its HTTP traffic to (``src.brokers.wire``), scrubbed of every
+    credential of this process."""
+    _SCRUB.secrets.update(v for v in keys.values() if v)
+    return _WIRE
 
 
 def scrub(text: str, keys: Mapping[str, str]) -> str:

@@ -132,7 +132,7 @@ class ExchangeSettings(StrictModel):
     api_urls: dict[str, str] = Field(
         default_factory=dict, description="Overrides of entries of ccxt's urls['api'] (a testnet, or a loopback "
         "server in tests); every key must exist in the exchange's urls['api'].")
-    options: dict[str, Union[str, bool, int, float, list[str]]] = Field(
+    options: dict[str, Union[str, bool, int, float, list[str], dict[str, Union[str, bool, list[str]]]]] = Field(
         default_factory=dict, description="ccxt options merged into the exchange's (e.g. spot-only market "
         "loading for binance: {'fetchMarkets': ['spot'], 'fetchCurrencies': false, 'fetchMargins': false}).")
     fill_timeout_seconds: float = Field(
@@ -142,6 +142,8 @@ class ExchangeSettings(StrictModel):
     retries: int = Field(4, ge=0, le=10, description="Retries of idempotent calls after a network error or rate "
                                                      "limit (exponential backoff).")
     timeout_ms: int = Field(10_000, ge=100, le=120_000, description="ccxt's HTTP timeout per request.")
+    rate_limit_ms: Optional[int] = Field(None, ge=1, le=60_000, description="ccxt's minimum milliseconds between "
+                                         "requests (enableRateLimit is always on); None = the exchange's own.")
 
 
 class RuntimeSettings(StrictModel):

@@ -54,7 +54,7 @@ FAULTS = ("timeout_after_accept", "rate_limit", "server_error_before", "server_e
           "insufficient_balance", "duplicate_client_id")
 ORDER_ONLY = ("partial_fill", "insufficient_balance", "duplicate_client_id")
 SIGNED = ("account", "order", "order/test", "openOrders", "allOrders", "myTrades")
-PUBLIC = ("ping", "time", "exchangeInfo", "ticker/24hr", "ticker/price", "ticker/bookTicker")
+PUBLIC = ("ping", "time", "exchangeInfo", "ticker/24hr", "ticker/price", "ticker/bookTicker", "klines")
 MAX_DELAY = 5.0
 MAX_BODY = 64 * 1024
 STATUS_BODIES = {-1000: "An unknown error occurred while processing the request.",
@@ -118,8 +118,10 @@ class FakeBinance:
 
     def __init__(self, *, balances: Mapping[str, float], markets: Mapping[str, dict], prices: Mapping[str, float],
                  api_key: str = "fake-api-key", secret: str = "fake-secret", fee_rate: float = 0.001,
-                 unique_client_ids: bool = False):
+                 unique_client_ids: bool = False, daily_closes: Optional[Mapping[str, list]] = None):
         self.api_key = api_key
+        # Binance id ("BTCUSDT") -> [(day start in ms, close), ...]: the 1d klines served (real closes in tests)
+        self._daily = {k: list(v) for k, v in (daily_closes or {}).items()}
         self._secret = secret.encode()
         self._lock = threading.RLock()
         self._venue = Venue(dict(balances), dict(markets), dict(prices), fee_rate, unique_client_ids)
@@ -297,6 +299,9 @@ class FakeBinance:
             return {"serverTime": now_ms()}
         if endpoint == "exchangeInfo":
             return venue.exchange_info(params)
+        if endpoint == "klines":
+            rows = self._daily.get(params.get("symbol", ""), [])[-int(params.get("limit", 500)):]
+            return [[t, str(c), str(c), str(c), str(c), "0", t + 86_399_999, "0", 0, "0", "0", "0"] for t, c in rows]
         if endpoint.startswith("ticker/"):
             return venue.tickers(params, endpoint[len("ticker/"):])
         if endpoint == "account":
