@@ -146,3 +146,20 @@ def test_main_live_when_killed_at_random_moments_then_restart_has_no_duplicate(t
     with fake_exchange(BALANCES) as fake:
         kill_and_restart(fake, tmp_path, random.Random(seed).uniform(0.0, 3.0))
         assert fake.errors == []
+
+
+def test_start_when_balances_changed_outside_agent_then_reconciliation_event_before_trading(fake, tmp_path):
+    from decimal import Decimal
+
+    config, data = write_config(tmp_path, fake), tmp_path / "d"
+    assert run_main(config, data, "--live").returncode == 0
+    with fake._lock:  # a deposit made on the exchange's website between two runs
+        fake._venue.free["USDT"] += Decimal("100")
+    done = run_main(config, data, "--live")
+    assert done.returncode == 0, done.stderr[-2000:]
+    journal = events(data)
+    [reconciliation] = [e for e in journal if e["status"] == "reconciliation"]
+    assert journal.index(reconciliation) == 1 and "USDT:" in reconciliation["message"] and "(+100)" in reconciliation["message"]
+    assert [e["sequence"] for e in journal] == list(range(1, len(journal) + 1))
+    again = run_main(config, data, "--live")  # nothing changed since: no second report
+    assert again.returncode == 0 and sum(e["status"] == "reconciliation" for e in events(data)) == 1
