@@ -190,29 +190,32 @@ class CcxtBroker(Broker):
 
     def _send(self, order: Order, symbol: str, amount: float) -> ExecutionReport:
         params = {"clientOrderId": order.client_order_id}
+        notes: list[str] = []  # every fault met on the way, for the event
         for attempt in range(self.settings.retries + 1):
             try:
                 placed = self.calls.once("create_order", self.exchange.create_order, symbol, "market",
                                          order.side.value, amount, None, params)
-                return self._follow(order, placed)
+                return self._follow(order, placed, notes)
             except InsufficientFundsError as exc:
-                return self._finish(order, symbol, OrderStatus.REJECTED, reason=str(exc))
+                return self._finish(order, symbol, OrderStatus.REJECTED, reason=_joined(notes, str(exc)))
             except OrderRejectedError as exc:
                 found = self.lookup(order.client_order_id, symbol)  # a duplicate-id refusal: the order is ours
                 if found is not None:
-                    return self._follow(order, found)
-                return self._finish(order, symbol, OrderStatus.REJECTED, reason=str(exc))
+                    return self._follow(order, found, notes + [f"{_cause(exc)}; the exchange has the id: followed"])
+                return self._finish(order, symbol, OrderStatus.REJECTED, reason=_joined(notes, str(exc)))
             except BrokerUnavailableError as exc:
                 # The request may have been booked (timeout, 5xx): look before any resend.
                 log.warning("order %s: %s (attempt %d)", order.client_order_id, exc, attempt + 1)
                 found = self.lookup(order.client_order_id, symbol)
                 if found is not None:
-                    return self._follow(order, found)
+                    return self._follow(order, found, notes + [f"{_cause(exc)}; found booked by client order id"])
+                notes.append(f"{_cause(exc)}; not booked")
                 if attempt < self.settings.retries:
                     self.sleep(min(8.0, 0.5 * 2 ** attempt))
+                    notes[-1] += ", sent again"
                     continue
                 return self._finish(order, symbol, OrderStatus.FAILED,
-                                    reason=f"not placed after {attempt + 1} attempt(s): {exc}")
+                                    reason=_joined(notes, f"not placed after {attempt + 1} attempt(s)"))
         raise AssertionError("unreachable")
 
     def lookup(self, client_order_id: str, symbol: str) -> Optional[dict]:
@@ -233,7 +236,7 @@ class CcxtBroker(Broker):
                 return order
         return None
 
-    def _follow(self, order: Order, placed: dict) -> ExecutionReport:
+    def _follow(self, order: Order, placed: dict, notes: Optional[list[str]] = None) -> ExecutionReport:
         """Poll the order until it is closed or cancelled, or the fill timeout passes (then the rest
         is cancelled); the report says what actually filled."""
         symbol = self.symbols[order.unit]
@@ -244,11 +247,13 @@ class CcxtBroker(Broker):
             self.sleep(self.settings.poll_seconds)
             waited += self.settings.poll_seconds
             current = self.calls.read("fetch_order", self.exchange.fetch_order, str(placed["id"]), symbol)
-        reason = None
+        notes = list(notes or [])
+        if waited > 0:
+            notes.append(f"partially filled at first; followed for {waited:g}s")
         if current.get("status") == "open":
             self.calls.read("cancel_order", self.exchange.cancel_order, str(placed["id"]), symbol)
             current = self.calls.read("fetch_order", self.exchange.fetch_order, str(placed["id"]), symbol)
-            reason = f"remainder cancelled after {self.settings.fill_timeout_seconds:g}s"
+            notes.append(f"remainder cancelled after {self.settings.fill_timeout_seconds:g}s")
         filled = float(current.get("filled") or 0.0)
         requested = float(current.get("amount") or order.quantity)
         if filled <= 0:
@@ -256,7 +261,8 @@ class CcxtBroker(Broker):
         else:
             status = OrderStatus.FILLED if filled >= requested * (1 - 1e-9) else OrderStatus.PARTIALLY_FILLED
         return self._finish(order, symbol, status, filled=filled, price=current.get("average"),
-                            fee=self._fee(current), reason=reason or (None if filled > 0 else current.get("status")),
+                            fee=self._fee(current),
+                            reason=_joined(notes, None if filled > 0 else f"exchange status {current.get('status')}"),
                             exchange_order_id=str(placed.get("id")))
 
     def _fee(self, placed: dict) -> float:
@@ -307,3 +313,13 @@ class CcxtBroker(Broker):
         now = self.balances()
         return {a: (self.state.balances.get(a, 0.0), q) for a, q in now.items()
                 if abs(q - self.state.balances.get(a, 0.0)) > 1e-12 * max(1.0, abs(q))}
+
+
+def _cause(exc: Exception) -> str:
+    """The ccxt exception's class name behind one of ours (what the venue answered)."""
+    return type(exc.__cause__ or exc).__name__
+
+
+def _joined(notes: list[str], last: Optional[str]) -> Optional[str]:
+    parts = [*notes, *([last] if last else [])]
+    return "; ".join(parts) if parts else None

@@ -163,3 +163,27 @@ def test_start_when_balances_changed_outside_agent_then_reconciliation_event_bef
     assert [e["sequence"] for e in journal] == list(range(1, len(journal) + 1))
     again = run_main(config, data, "--live")  # nothing changed since: no second report
     assert again.returncode == 0 and sum(e["status"] == "reconciliation" for e in events(data)) == 1
+
+
+FAULT_NOTES = {  # fault injected on the first order (the BTC sale) -> what its event entry must say
+    "timeout_after_accept": ("filled", "RequestTimeout; found booked by client order id"),
+    "server_error_after": ("filled", "; found booked by client order id"),
+    "server_error_before": ("filled", "; not booked, sent again"),
+    "rate_limit": ("filled", "DDoSProtection; not booked, sent again"),
+    "partial_fill": ("filled", "partially filled at first; followed for"),
+    "insufficient_balance": ("rejected", "insufficient balance"),
+}
+
+
+@pytest.mark.parametrize("fault", [pytest.param(f, marks=() if f in ("timeout_after_accept", "server_error_after")
+                                                else pytest.mark.slow) for f in FAULT_NOTES])
+def test_main_live_when_fault_on_an_order_then_no_duplicate_and_fault_in_event(fake, tmp_path, fault):
+    options = {"delay": 2.5} if fault == "timeout_after_accept" else {}
+    fake.inject(fault, **options)
+    done = run_main(write_config(tmp_path, fake), tmp_path / "d", "--live")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert max(Counter(o["clientOrderId"] for o in fake.orders).values(), default=1) == 1
+    [event] = events(tmp_path / "d")
+    first = event["orders"][0]
+    status, words = FAULT_NOTES[fault]
+    assert first["status"] == status and words in (first["status_reason"] or ""), first
