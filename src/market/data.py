@@ -38,6 +38,9 @@ class MarketData(ABC):
         """The days on which every one of ``units`` has data (for replays)."""
 
 
+CRYPTO_QUOTE = "USDT"  # the shipped crypto closes are Binance USDT pairs
+
+
 class HistoricalMarketData(MarketData):
     """The shipped real prices and the registry's sleeve returns.
 
@@ -70,6 +73,9 @@ class HistoricalMarketData(MarketData):
                 self._series[unit] = (SLEEVE_BASE_NAV * (1.0 + returns).cumprod()).rename(unit)
             elif unit in self._symbols:
                 self._series[unit] = asset_prices([unit])[unit]
+            elif unit.endswith(f"/{CRYPTO_QUOTE}") and unit.split("/")[0] in self._symbols:
+                # An exchange symbol of a shipped crypto close ("BTC/USDT"): the same USDT prices as "BTC".
+                self._series[unit] = asset_prices([unit.split("/")[0]])[unit.split("/")[0]].rename(unit)
             else:
                 raise UnknownUnitError(f"unit {unit!r} is neither a registered strategy nor a symbol with prices")
         return self._series[unit]
