@@ -26,13 +26,18 @@ DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parents[1] / "data" / "strategi
 
 
 def performance_from_returns(returns: pd.Series) -> PerformanceData:
-    """Build ``PerformanceData`` (series plus metrics) from a dated daily return series."""
+    """Build ``PerformanceData`` (series plus metrics) from a dated daily return series.
+
+    The metrics are annualised on the series' own calendar (``annualization_days``: 365 days a
+    year for a series with every calendar day, such as a crypto strategy's; 252 otherwise).
+    """
     if returns.empty:
         raise DataError("returns is empty: a strategy needs at least 2 daily returns")
     bad = returns[~returns.map(lambda v: isinstance(v, (int, float)) and math.isfinite(v))]
     if not bad.empty:
         raise DataError(f"returns[{bad.index[0]}]={bad.iloc[0]} is not a finite number")
-    metrics = compute_metrics(returns.to_numpy(dtype=float))
+    # annualised on the series' own calendar: 252 days a year for stocks, 365 for crypto
+    metrics = compute_metrics(pd.Series(returns.to_numpy(dtype=float), index=pd.DatetimeIndex(returns.index)))
     dates = [pd.Timestamp(d).date() for d in returns.index]
     return PerformanceData(
         **metrics.model_dump(),

@@ -24,12 +24,7 @@ import pandas as pd
 from src.backtest.models import BacktestDecision, BacktestMetrics
 from src.models.decision_models import PlanStatus
 from src.models.trading_models import OrderStatus
-
-
-def periods_per_year(days: pd.DatetimeIndex) -> float:
-    """Observed days per calendar year (252-ish for exchanges, 365 for crypto)."""
-    span = (days[-1] - days[0]).days / 365.25
-    return float(len(days) / span) if span > 0 else 252.0
+from src.utils.performance import periods_per_year
 
 
 def ideal_values(targets: list[tuple[int, dict[str, float]]], unit_returns: np.ndarray, units: list[str],

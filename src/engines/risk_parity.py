@@ -11,6 +11,7 @@ from src.engines.risk_budget import risk_budget_weights
 from src.engines.triggers import AnyDriftTrigger, CalendarTrigger, Trigger
 from src.models.decision_models import EngineResult
 from src.models.params import RiskParityParams
+from src.utils.performance import annualization_days
 
 
 class RiskParityEngine(RebalancingEngine):
@@ -52,7 +53,7 @@ class RiskParityEngine(RebalancingEngine):
         weights = risk_budget_weights(cov, budgets)
         gross = self.config.risk_limits.max_portfolio_leverage if p.use_leverage else 1.0
         weights = weights * gross * (1.0 - sum(held.values()))
-        vol = float(np.sqrt(weights @ cov @ weights * 252))
+        vol = float(np.sqrt(weights @ cov @ weights * annualization_days(window.index)))  # 252 stocks, 365 crypto
         return EngineResult(
             engine=self.name,
             weights={**{u: float(w) for u, w in zip(units, weights)}, **held},

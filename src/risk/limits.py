@@ -49,6 +49,7 @@ from src.risk.portfolio_checks import portfolio_checks
 from src.risk.projection import project_capped_simplex
 from src.risk.stats import column_drawdowns, column_sharpes, correlation_matrix
 from src.risk.verdicts import not_evaluated, verdict
+from src.utils.performance import annualization_days
 
 TOL = 1e-9
 UNIT_LIMITS = ("min_strategy_sharpe", "max_strategy_drawdown", "max_correlation_pair")
@@ -103,8 +104,8 @@ class _UnitStage:
     """Per-unit limits with hysteresis (private; ``apply_risk_limits`` is the API)."""
 
     def __init__(self, units: list[str], window: np.ndarray, subject: np.ndarray, limits: RiskLimits,
-                 policy: RiskPolicy, prior: Mapping[str, RiskExclusion], now: datetime) -> None:
-        self.units, self.window, self.subject = units, window, subject
+                 policy: RiskPolicy, prior: Mapping[str, RiskExclusion], now: datetime, periods: float) -> None:
+        self.units, self.window, self.subject, self.periods = units, window, subject, periods
         self.limits, self.policy, self.prior, self.now = limits, policy, prior, now
         self.alive = np.ones(len(units), dtype=bool)
         self.exclusions: dict[str, RiskExclusion] = {}
@@ -112,7 +113,7 @@ class _UnitStage:
         self.sharpe = np.full(len(units), np.nan)
         idx = np.flatnonzero(subject)
         if len(idx):
-            self.sharpe[idx] = column_sharpes(window[:, idx])
+            self.sharpe[idx] = column_sharpes(window[:, idx], periods)
 
     def _timed(self, u: str) -> bool:
         since = self.prior[u].since
@@ -265,12 +266,13 @@ def apply_risk_limits(
     units = [u for u, w in weights.items() if w > 0]
     now = timestamp or (returns.index[-1].to_pydatetime() if len(returns) else datetime.min)
     window = _window(returns, units, lookback)
+    periods = annualization_days(returns.index[-lookback:])  # 252 for stocks, 365 for crypto
     counts = (~np.isnan(window)).sum(axis=0) if len(window) else np.zeros(len(units), dtype=int)
     enough = counts >= min_history
     short = [u for u, ok in zip(units, enough) if not ok]
     strategies = set(units) if strategy_units is None else set(strategy_units)
     subject = enough & np.array([u in strategies or policy.unit_limits_for_assets for u in units])
-    stage = _UnitStage(units, window, subject, limits, policy, exclusions or {}, now)
+    stage = _UnitStage(units, window, subject, limits, policy, exclusions or {}, now, periods)
     stage.verdicts.append(verdict(
         "min_history_days", float(counts.min()) if len(counts) else 0.0, float(min_history), RiskAction.PASS,
         ReasonCode.INSUFFICIENT_HISTORY if short else ReasonCode.OK,
@@ -361,4 +363,4 @@ def _size(stage: _UnitStage, weights: Mapping[str, float], window: np.ndarray, e
         held_units = [u for u, w in current.items() if w > 0]
         held = (_window(returns, held_units, lookback), held_units)
     return portfolio_checks(stage.verdicts, stage.exclusions, final, measured, window, units, limits, policy,
-                            current=current, dropped=dropped, held_window=held)
+                            current=current, dropped=dropped, held_window=held, periods=stage.periods)

@@ -25,14 +25,14 @@ from src.models.portfolio_models import (
 )
 from src.risk.stats import correlation_matrix, weighted_avg_correlation
 from src.risk.verdicts import verdict
-from src.utils.performance import max_drawdown, sharpe_ratio
+from src.utils.performance import TRADING_DAYS, max_drawdown, sharpe_ratio
 
 TOL = 1e-9
 WORSE = {"max_avg_correlation": 1.0, "min_portfolio_sharpe": -1.0, "max_portfolio_drawdown": 1.0}
 
 
 def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float],
-             limits: RiskLimits) -> dict[str, Optional[float]]:
+             limits: RiskLimits, periods: float) -> dict[str, Optional[float]]:
     """Average correlation, Sharpe and drawdown of a constant-weight portfolio over ``window``."""
     position = {u: k for k, u in enumerate(columns)}
     units = [u for u in weights if u in position and weights[u] > 0]
@@ -46,7 +46,7 @@ def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float
         out["max_avg_correlation"] = None if np.isnan(avg) else avg
     port = data @ w if units else np.zeros(len(window))
     out["rows"] = float(len(port))
-    out["min_portfolio_sharpe"] = sharpe_ratio(port) if len(port) >= 2 else None
+    out["min_portfolio_sharpe"] = sharpe_ratio(port, periods) if len(port) >= 2 else None
     out["max_portfolio_drawdown"] = max_drawdown(port) if len(port) else None
     return out
 
@@ -54,12 +54,14 @@ def _figures(window: np.ndarray, columns: list[str], weights: Mapping[str, float
 def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExclusion], final: dict[str, float],
                      measured: list[str], window: np.ndarray, columns: list[str], limits: RiskLimits,
                      policy: RiskPolicy, *, current: Optional[Mapping[str, float]], dropped: float,
-                     held_window: Optional[tuple[np.ndarray, list[str]]] = None) -> RiskDecision:
+                     held_window: Optional[tuple[np.ndarray, list[str]]] = None,
+                     periods: float = TRADING_DAYS) -> RiskDecision:
     """Append the three portfolio-level verdicts and return the stage's decision.
 
-    ``window`` holds the lookback returns of ``columns`` (the units the engine proposed).
+    ``window`` holds the lookback returns of ``columns`` (the units the engine proposed);
+    ``periods`` is its calendar's days per year (the Sharpe's annualisation: 252 or 365).
     """
-    target = _figures(window, columns, {u: final[u] for u in measured}, limits)
+    target = _figures(window, columns, {u: final[u] for u in measured}, limits, periods)
     min_rows = 20
     held = None
     warnings, blocks = [], []
@@ -85,7 +87,7 @@ def portfolio_checks(verdicts: list[RiskVerdict], exclusions: dict[str, RiskExcl
         elif policy.portfolio_limit_action == "block_if_worse":
             if held is None:
                 data, names = held_window if held_window is not None else (window, columns)
-                held = _figures(data, names, dict(current or {}), limits)
+                held = _figures(data, names, dict(current or {}), limits, periods)
             now = held[limit] if held[limit] is not None else (0.0 if limit != "max_avg_correlation" else None)
             worse = now is None or (value - now) * WORSE[limit] > TOL
             text += f" (held now: {'n/a' if now is None else f'{now:.3f}'})"

@@ -1,8 +1,8 @@
 """Column-wise trailing statistics on numpy arrays (the risk stage's hot path).
 
-Same conventions as ``src.utils.performance`` (252 days, risk-free 0, sample volatility), but
-for every column at once; NaN rows at the start of a column (a unit with a shorter history)
-are left out of that column only.
+Same conventions as ``src.utils.performance`` (days a year from the calendar, risk-free 0,
+sample volatility), but for every column at once; NaN rows at the start of a column (a unit
+with a shorter history) are left out of that column only.
 """
 
 from __future__ import annotations
@@ -14,12 +14,21 @@ import numpy as np
 from src.utils.performance import TRADING_DAYS
 
 
-def column_sharpes(window: np.ndarray) -> np.ndarray:
-    """Annualised Sharpe of each column, ignoring NaN; 0 for a flat column."""
+def column_sharpes(window: np.ndarray, periods: float = TRADING_DAYS) -> np.ndarray:
+    """Annualised Sharpe of each column, ignoring NaN; 0 for a flat column.
+
+    Parameters
+    ----------
+    window : numpy.ndarray
+        Daily returns, one column per unit.
+    periods : float
+        Days per year of the window's calendar (``annualization_days`` of its dates: 252 for
+        stocks, 365 for crypto).
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nanmean(window, axis=0)
         vol = np.nanstd(window, axis=0, ddof=1)
-        out = np.where(vol > 0, mean / np.where(vol > 0, vol, 1.0) * math.sqrt(TRADING_DAYS), 0.0)
+        out = np.where(vol > 0, mean / np.where(vol > 0, vol, 1.0) * math.sqrt(periods), 0.0)
     return out
 
 

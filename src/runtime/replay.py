@@ -31,7 +31,7 @@ from src.models.portfolio_models import PortfolioConfig
 from src.utils.account_lock import AccountLock
 from src.utils.paths import slug
 from src.utils.portfolio_metrics import daily_twr_returns
-from src.utils.performance import max_drawdown
+from src.utils.performance import annualization_days, max_drawdown
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,13 @@ def summarise(agent: PortfolioRebalancingAgent, clock: ReplayClock) -> ReplaySum
 
 
 def _turnover(history, events) -> float:
-    """Same definition as the backtests (src/backtest/metrics.py)."""
+    """Same definition as the backtests (src/backtest/metrics.py); years on the history's own
+    calendar (252 days a year for stocks, 365 for crypto)."""
     if len(history) < 2:
         return 0.0
     first_day = history[0].timestamp.date()
     traded = sum(o.filled_quantity * (o.average_fill_price or 0.0) for e in events if e.timestamp.date() > first_day
                  for o in e.orders if o.status in FILLED)
-    years = len(history) / 252.0
+    days = pd.DatetimeIndex([p.timestamp for p in history]).normalize().unique()
+    years = len(history) / float(annualization_days(days))
     return traded / 2.0 / (sum(p.value for p in history) / len(history)) / years

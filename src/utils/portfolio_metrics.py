@@ -58,7 +58,7 @@ def portfolio_metrics(history: list[ValuePoint], unit_returns: pd.DataFrame, *, 
     if len(returns) < 2:
         return PortfolioMetrics(total_return=None, annualized_volatility=None, sharpe_ratio=None,
                                 sortino_ratio=None, max_drawdown=None, **common)
-    m = compute_metrics(returns.to_numpy())
+    m = compute_metrics(returns)  # dated: annualised on the portfolio's own calendar (252 or 365 days)
     return PortfolioMetrics(total_return=m.total_return, annualized_volatility=m.annualized_volatility,
                             sharpe_ratio=m.sharpe_ratio, sortino_ratio=m.sortino_ratio,
                             max_drawdown=m.max_drawdown, **common)

@@ -275,3 +275,15 @@ def test_adaptive_when_pair_sharpes_close_then_same_unit_stays_deweighted(regist
                        returns=registry_returns)
     sticky = engine.calculate_target_weights(c2)
     assert sticky.memory[key] == flipped[key]  # within the margin, the earlier choice stands
+
+
+@pytest.mark.parametrize("group, units, days", [("crypto", ["BTC", "ETH", "SOL"], 365), ("stocks", ["KO", "XOM", "PG"], 252)])
+def test_risk_parity_when_calendar_given_then_expected_volatility_annualised_with_its_days(group, units, days):
+    from src.utils.market_data import asset_prices, simple_returns
+    returns = simple_returns(asset_prices(units)).loc[:"2023-06-30"]
+    targets = {u: 1 / 3 for u in units}
+    engine = RiskParityEngine(config("risk_parity", targets=targets))
+    result = engine.calculate_target_weights(ctx(returns, targets, ts=datetime(2023, 6, 30)))
+    cov, _ = ledoit_wolf(returns[units].iloc[-252:].to_numpy())
+    w = np.array([result.weights[u] for u in units])
+    assert result.diagnostics["expected_volatility"] == pytest.approx(np.sqrt(w @ cov @ w * days), rel=1e-12)

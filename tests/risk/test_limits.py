@@ -201,3 +201,16 @@ def test_backtest_when_sample_starts_in_2001_then_runs_through_the_flat_sleeve(r
     sample = load_portfolio_file(Path(__file__).resolve().parents[2] / "src/data/portfolios/sample_portfolio.json")
     result = run_backtest(sample.portfolio, "2001-01-02", "2002-06-28", registry=registry)
     assert result.metrics.days > 350 and result.metrics.engine_failures == 0
+
+
+@pytest.mark.parametrize("dates, days", [(pd.date_range("2021-01-01", periods=120), 365),   # crypto: every day
+                                         (DATES, 252)])                                     # stocks: weekdays
+def test_sharpe_limits_when_calendar_given_then_annualised_with_its_days_per_year(dates, days):
+    returns = pd.DataFrame({"A": A, "C": C}, index=dates)
+    d = run({"A": 0.5, "C": 0.5}, limits(), returns=returns)
+    unit = verdict(d, "min_strategy_sharpe").value  # the worst unit's Sharpe
+    hand = min(returns[u].mean() / returns[u].std(ddof=1) * np.sqrt(days) for u in "AC")
+    assert unit == pytest.approx(hand, rel=1e-12)
+    port = (returns["A"] + returns["C"]) / 2
+    assert verdict(d, "min_portfolio_sharpe").value == pytest.approx(port.mean() / port.std(ddof=1) * np.sqrt(days),
+                                                                     rel=1e-12)

@@ -41,3 +41,14 @@ def test_metrics_when_history_then_return_drawdown_and_days_since():
     assert m.total_return == pytest.approx(0.04)
     assert m.max_drawdown == pytest.approx(0.10)
     assert m.days_since_rebalance == 3 and m.correlation["A"]["A"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("days, per_year", [(range(1, 11), 365),               # Sat 1 .. Mon 10 January: crypto
+                                            ([3, 4, 5, 6, 7, 10, 11, 12, 13, 14], 252)])  # weekdays: stocks
+def test_metrics_when_history_on_a_calendar_then_sharpe_and_volatility_use_its_days_per_year(days, per_year):
+    values = [100.0, 103.0, 101.0, 104.0, 102.0, 106.0, 105.0, 108.0, 107.0, 110.0]
+    history = [point(d, v) for d, v in zip(days, values)]
+    m = portfolio_metrics(history, pd.DataFrame(), lookback=252, now=datetime(2022, 1, 14), last_rebalance_at=None)
+    r = pd.Series(values).pct_change().dropna()
+    assert m.annualized_volatility == pytest.approx(r.std(ddof=1) * per_year ** 0.5, rel=1e-12)
+    assert m.sharpe_ratio == pytest.approx(r.mean() / r.std(ddof=1) * per_year ** 0.5, rel=1e-12)
