@@ -23,13 +23,17 @@ import pandas as pd  # noqa: E402
 from src.agents.strategy_registry_agent import DEFAULT_REGISTRY_PATH, StrategyRegistryAgent  # noqa: E402
 from src.strategies import rules  # noqa: E402
 from src.strategies.ml import ml_selector  # noqa: E402
-from src.utils.market_data import load_prices, simple_returns  # noqa: E402
+from src.utils.market_data import listed_returns, load_prices  # noqa: E402
 
 log = logging.getLogger("build_strategy_registry")
 
 SOURCE = (
     "src/strategies ({module}) on src/data/market/{file} (real daily prices, see its README); "
     "weights decided at the close earn the next day's return; 5 bps per unit of turnover"
+)
+CRYPTO_SOURCE = SOURCE + (
+    "; every UTC calendar day (Binance closes in USDT; attribution in crypto_daily_PROVENANCE.md: "
+    "bernini10/oraculo-de-bitcoin (MIT) and Novandra Anugrah's Kaggle datasets (CC BY 4.0))"
 )
 
 # id -> (name, description, price group, rule, module, parameters)
@@ -64,24 +68,59 @@ STRATEGIES: dict[str, tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame
         "Low-volatility rotation", "Monthly, holds the 5 of 20 stocks with the lowest 60-day volatility.",
         "stocks", rules.low_volatility, "rules.low_volatility", {"window": 60, "top": 5},
     ),
+    "btc_trend": (
+        "Bitcoin 200-day trend", "Holds BTC while its daily close is above its 200-day SMA, USDT cash otherwise; "
+        "decided every day, weekends included.",
+        "btc", rules.sma_trend, "rules.sma_trend", {"window": 200},
+    ),
+    "crypto_equal_weight": (
+        "Crypto equal weight, weekly",
+        "Every Sunday (UTC close), equal weight across those of BTC, ETH, BNB, SOL and XRP with a price that day "
+        "(ETH alone until BTC's data starts on 2018-01-01; SOL joins in 2020-08, BNB and XRP in 2020-09); the "
+        "weights drift with prices in between.",
+        "crypto", rules.equal_weight_listed, "rules.equal_weight_listed", {"weekday": 6},
+    ),
 }
 
-FILES = {"index": "sp500_index_daily.csv.gz", "stocks": "sp500_20_stocks_daily.csv.gz"}
+# price group -> (group of load_prices, columns; None = all)
+PRICE_GROUPS = {"index": ("index", None), "stocks": ("stocks", None), "crypto": ("crypto", None),
+                "btc": ("crypto", ["BTC"])}
+FILES = {"index": "sp500_index_daily.csv.gz", "stocks": "sp500_20_stocks_daily.csv.gz", "crypto": "crypto_daily.csv.gz"}
+
+
+def group_prices(group: str) -> pd.DataFrame:
+    """The prices a strategy of price group ``group`` is run on (NaN before a coin's data, never filled)."""
+    loaded, columns = PRICE_GROUPS[group]
+    prices = load_prices(loaded)
+    return prices if columns is None else prices[columns]
 
 
 def build(output: Path) -> StrategyRegistryAgent:
-    """Compute every strategy's returns from the shipped prices and write the registry."""
+    """Compute every strategy's returns from the shipped prices and write the registry.
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The registry file; strategies in it under other ids are kept.
+
+    Returns
+    -------
+    StrategyRegistryAgent
+        The registry written. Crypto strategies' returns are on every UTC calendar day from
+        the day after their first decision; their metrics are annualised with 365 days.
+    """
     registry = StrategyRegistryAgent(output)
     for sid, (name, description, group, rule, module, params) in STRATEGIES.items():
-        prices = load_prices(group)
-        returns = rules.weights_to_returns(rule(prices), simple_returns(prices))
+        prices = group_prices(group)
+        returns = rules.weights_to_returns(rule(prices), listed_returns(prices))
+        loaded = PRICE_GROUPS[group][0]
         registry.register_strategy(
             strategy_id=sid,
             name=name,
             description=description,
             returns=returns,
             universe=list(prices.columns),
-            source=SOURCE.format(module=module, file=FILES[group]),
+            source=(CRYPTO_SOURCE if loaded == "crypto" else SOURCE).format(module=module, file=FILES[loaded]),
             parameters=params,
             overwrite=True,
         )

@@ -169,3 +169,24 @@ def simple_returns(prices: pd.DataFrame) -> pd.DataFrame:
         bad = prices.columns[~(np.isfinite(values) & (values > 0)).all(axis=0)].tolist()
         raise DataError(f"prices of {bad} have missing, non-positive or non-finite values")
     return prices.pct_change().iloc[1:]
+
+
+def listed_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Daily simple returns of symbols that start at different dates (the crypto file).
+
+    Like ``simple_returns``, but a column may start with NaN (a coin not listed yet, or not
+    covered): its returns stay NaN until the day after its first price, never filled. The first
+    row (no previous price) is dropped.
+
+    Raises
+    ------
+    DataError
+        If a price after a column's first one is missing, or a price is non-positive or not finite.
+    """
+    values = prices.to_numpy(dtype=float)
+    started = np.logical_or.accumulate(~np.isnan(values), axis=0)
+    bad = started & ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        raise DataError(f"prices of {prices.columns[bad.any(axis=0)].tolist()} have missing, non-positive or "
+                        f"non-finite values after their first price")
+    return prices.pct_change(fill_method=None).iloc[1:]

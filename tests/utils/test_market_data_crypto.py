@@ -10,7 +10,7 @@ import pytest
 from src.errors import DataError
 from src.market.data import HistoricalMarketData
 from src.utils.market_data import (CRYPTO_SYMBOLS, asset_prices, available_symbols, crypto_volumes,
-                                   load_prices, simple_returns)
+                                   listed_returns, load_prices, simple_returns)
 
 FIRST_COVERED = {"BTC": "2018-01-01", "ETH": "2017-08-17", "BNB": "2020-09-20",
                  "SOL": "2020-08-11", "XRP": "2020-09-20"}  # crypto_daily_PROVENANCE.md, per-asset table
@@ -95,3 +95,21 @@ def test_historical_market_data_when_crypto_on_sunday_then_price_served():
 def test_load_prices_when_group_misspelt_then_error_lists_new_groups():
     with pytest.raises(DataError, match=r"group='cryptos' is not one of .*'bonds'.*'crypto'"):
         load_prices("cryptos")
+
+
+def test_listed_returns_when_coins_start_later_then_nan_until_the_day_after_their_first_close():
+    crypto = load_prices("crypto")  # not the module's fixture: a test above writes into it
+    returns = listed_returns(crypto)
+    assert returns.index[0] == pd.Timestamp("2017-08-18")  # the first row has no previous close
+    for symbol, first in FIRST_COVERED.items():
+        day_after = pd.Timestamp(first) + pd.Timedelta(days=1)
+        assert returns[symbol].loc[:first].isna().all() and returns[symbol].loc[day_after:].notna().all()
+    bnb = crypto["BNB"]
+    assert returns.loc["2020-09-21", "BNB"] == pytest.approx(bnb["2020-09-21"] / bnb["2020-09-20"] - 1, rel=1e-15)
+
+
+def test_listed_returns_when_a_price_missing_after_the_first_then_data_error():
+    gap = load_prices("crypto").loc["2021-01-01":"2021-01-10"]
+    gap.loc["2021-01-05", "SOL"] = float("nan")
+    with pytest.raises(DataError, match=r"prices of \['SOL'\] have missing"):
+        listed_returns(gap)
