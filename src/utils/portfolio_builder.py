@@ -10,7 +10,10 @@ From flags (no prompt; bad input exits 2 with one line and writes nothing)::
         --allocations momentum_strategy=0.3,low_vol_strategy=0.3,KO=0.4 \
         --method calendar --params '{"frequency": "quarterly"}' --output src/data/portfolios/core.json
 
-The file it saves is what ``main.py --config`` and ``load_portfolio_file`` read.
+The file it saves is what ``main.py --config`` and ``load_portfolio_file`` read. Crypto units
+(BTC, ETH, BNB, SOL, XRP, in USDT) and the crypto sleeves (``btc_trend``, ``crypto_equal_weight``)
+are chosen like any other; a portfolio whose units all trade every calendar day has its risk
+limits measured over 365 days (a year of that calendar) instead of 252.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from src.agents.strategy_registry_agent import StrategyRegistryAgent  # noqa: E4
 from src.errors import ConfigError, RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PARAMS_BY_METHOD, PortfolioConfig, RebalancingMethod, RiskLimits  # noqa: E402
 from src.utils.config_files import PortfolioFile, parse_allocations, save_portfolio_file  # noqa: E402
-from src.utils.market_data import available_symbols  # noqa: E402
+from src.utils.market_data import CRYPTO_SYMBOLS, available_symbols  # noqa: E402
 from src.utils.paths import PORTFOLIOS_DIR, slug  # noqa: E402
-from src.utils.universe import resolve_units  # noqa: E402
+from src.utils.performance import CALENDAR_DAYS, annualization_days  # noqa: E402
+from src.utils.universe import resolve_units, unit_returns  # noqa: E402
 
 Ask = Callable[[str], str]
 
@@ -60,17 +64,28 @@ def build_file(*, name: str, allocations: dict[str, float], method: str, params:
     except ValidationError as exc:
         raise ConfigError(one_line_error(exc)) from exc
     resolve_units(config, registry)
+    if annualization_days(unit_returns(config, registry).index) == CALENDAR_DAYS:
+        # every unit trades every day (crypto): a year of risk lookback is 365 returns, not 252
+        config = config.model_copy(update={"risk_lookback_days": CALENDAR_DAYS})
     return PortfolioFile(portfolio=config)
 
 
 def show_registry(registry: StrategyRegistryAgent, out=print) -> None:
-    """The registry's strategies with their whole-history metrics."""
-    out(colored(f"{'strategy':<20}{'ann. return':>12}{'volatility':>12}{'Sharpe':>8}{'max DD':>8}  name", attrs=["bold"]))
+    """The registry's strategies with their whole-history metrics, then the plain assets.
+
+    ``days`` is the days per year a strategy's figures are annualised with: 252 on the stock
+    exchange's calendar, 365 for crypto (every calendar day).
+    """
+    out(colored(f"{'strategy':<20}{'ann. return':>12}{'volatility':>12}{'Sharpe':>8}{'max DD':>8}{'days':>6}  name",
+                attrs=["bold"]))
     for s in registry.list_strategies():
         m = s.metrics
+        days = annualization_days(registry.returns_series(s.strategy_id).index)
         out(f"{s.strategy_id:<20}{m.annualized_return:>12.2%}{m.annualized_volatility:>12.2%}"
-            f"{m.sharpe_ratio:>8.2f}{m.max_drawdown:>8.2%}  {s.name}")
-    out(f"plain assets: {', '.join(available_symbols())}")
+            f"{m.sharpe_ratio:>8.2f}{m.max_drawdown:>8.2%}{days:>6}  {s.name}")
+    symbols = available_symbols()
+    out(f"plain assets: {', '.join(s for s in symbols if s not in CRYPTO_SYMBOLS)}")
+    out(f"crypto (Binance, priced in USDT, every calendar day): {', '.join(s for s in symbols if s in CRYPTO_SYMBOLS)}")
 
 
 def _ask_until(ask: Ask, prompt: str, convert: Callable[[str], object], out=print):
@@ -197,6 +212,9 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
     except (EOFError, KeyboardInterrupt):
         print(colored("\nbuilder stopped; nothing saved", "yellow"), file=sys.stderr)
         return 130
+    if built.portfolio.risk_lookback_days == CALENDAR_DAYS:
+        print("every unit trades every calendar day (crypto): figures annualised with 365 days, "
+              "risk limits measured over the last 365 returns")
     print(f"saved {output}; run it with: python main.py --config {output} --replay")
     return 0
 

@@ -89,3 +89,39 @@ def test_flags_when_output_not_writable_then_one_line_exit_1(tmp_path, capsys):
                  "--output", str(blocker / "x.json")])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "\n" not in err and "Traceback" not in err and str(blocker) in err
+
+
+def test_flags_when_crypto_coins_and_sleeves_then_file_on_the_every_day_calendar(tmp_path, capsys):
+    out = tmp_path / "crypto.json"
+    code = main(["--name", "My Crypto", "--allocations", "BTC=0.4,ETH=0.3,btc_trend=0.15,crypto_equal_weight=0.15",
+                 "--params", '{"min_drift": 0.1, "relative_drift": 0.25}', "--output", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "every unit trades every calendar day (crypto)" in printed
+    loaded = load_portfolio_file(out)
+    assert loaded.portfolio.target_allocations == {"BTC": 0.4, "ETH": 0.3, "btc_trend": 0.15, "crypto_equal_weight": 0.15}
+    assert loaded.portfolio.risk_lookback_days == 365  # a year of crypto days
+
+
+def test_flags_when_crypto_mixed_with_stocks_then_weekday_calendar_keeps_252(tmp_path, capsys):
+    out = tmp_path / "mixed.json"
+    assert main(["--name", "Mixed", "--allocations", "BTC=0.3,KO=0.4,momentum_strategy=0.3", "--output", str(out)]) == 0
+    assert "every calendar day" not in capsys.readouterr().out
+    assert load_portfolio_file(out).portfolio.risk_lookback_days == 252  # BTC joined with KO: weekdays only
+
+
+def test_interactive_when_crypto_portfolio_then_listed_with_its_calendar_and_saved(tmp_path, capsys):
+    answers = iter([
+        "Coins",                                            # name
+        "",                                                 # keep default limits
+        "BTC", "0.4", "ETH", "0.3",                         # coins, in USDT
+        "btc_trend", "0.15", "crypto_equal_weight", "0.15",  # the crypto sleeves
+        "threshold", "", "0.1", "0.25", "daily", "",        # method; min_trade_size, min_drift, relative_drift, ...
+    ])
+    assert main(["--output", str(tmp_path / "coins.json")], ask=lambda prompt: next(answers)) == 0
+    listing = capsys.readouterr().out
+    assert "crypto (Binance, priced in USDT, every calendar day): BNB, BTC, ETH, SOL, XRP" in listing
+    btc_trend = next(line for line in listing.splitlines() if line.startswith("btc_trend"))
+    assert btc_trend.split()[5] == "365"  # its figures are annualised with 365 days
+    loaded = load_portfolio_file(tmp_path / "coins.json")
+    assert set(loaded.portfolio.target_allocations) == {"BTC", "ETH", "btc_trend", "crypto_equal_weight"}
+    assert loaded.portfolio.rebalancing_params.relative_drift == 0.25 and loaded.portfolio.risk_lookback_days == 365
