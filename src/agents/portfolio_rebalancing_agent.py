@@ -117,7 +117,8 @@ class PortfolioRebalancingAgent:
             self.broker = broker or PaperBroker(
                 state_path=self.data_dir / f"paper_{slug(config.name)}.json", market_data=self.market,
                 clock=self.clock, fee_model=config.fee_model, slippage_bps=self.settings.slippage_bps,
-                initial_cash=self.settings.initial_cash, venue=paper_venue_rules(config, self.settings))
+                initial_cash=self.settings.initial_cash, venue=paper_venue_rules(
+                    config, self.settings, [u for u in config.units if not self.registry.has_strategy(u)]))
             self.integration = PortfolioIntegration(self.broker)
             self.events = event_store or EventStore(self.data_dir)
             self.state_store = AgentStateStore(self.data_dir / f"state_{slug(config.name)}.json", config.name)
@@ -388,12 +389,13 @@ class PortfolioRebalancingAgent:
         self.state_store.save(self.state)
 
 
-def paper_venue_rules(config: PortfolioConfig, settings: RuntimeSettings) -> Optional[VenueRules]:
-    """The shipped market rules of the exchange a paper portfolio names (None without one), so a
-    paper run rounds and skips exactly as that exchange would."""
+def paper_venue_rules(config: PortfolioConfig, settings: RuntimeSettings, assets: list[str]) -> Optional[VenueRules]:
+    """The shipped market rules of the exchange a paper portfolio names (None without one) for its
+    plain assets (strategy sleeves are not exchange markets), so a paper run rounds and skips
+    exactly as that exchange would."""
     if settings.exchange is None:
         return None
-    rules = snapshot_rules(settings.exchange.id, config.units, settings.exchange.quote)
+    rules = snapshot_rules(settings.exchange.id, assets, settings.exchange.quote)
     if rules.missing:
         log.warning("%s: no %s market rules shipped for %s; they trade without venue rules in paper mode",
                     config.name, settings.exchange.id, rules.missing)

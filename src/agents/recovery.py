@@ -52,8 +52,14 @@ def recover(agent: "PortfolioRebalancingAgent") -> None:
         harvested = any(e.status == PlanStatus.HARVEST for e in done)
         # The cycle's own decision (not its harvest) holds its bookkeeping, when there is one.
         decision = next((e for e in reversed(done) if e.status != PlanStatus.HARVEST), done[-1])
+        checked_before = agent.state.last_check_at
         agent._close_cycle(moment, decision.cause, CycleBookkeeping.of_event(decision),
                            harvest=not harvested and agent.clock.now() == moment)
+        if agent.broker.live and not any(o.status in FILLED for e in done for o in e.orders):
+            # Nothing of the interrupted plan reached the exchange: the next cycle checks at once
+            # (from the balances) instead of waiting for the next check period.
+            agent.state.last_check_at = checked_before
+            agent.state_store.save(agent.state)
 
 
 def reconcile(agent: "PortfolioRebalancingAgent") -> None:

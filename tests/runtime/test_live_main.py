@@ -124,7 +124,8 @@ def kill_and_restart(fake, tmp_path: Path, delay: float) -> str:
     left = ",".join(e["execution"] for e in events(data))
     again = run_main(config, data, "--live")
     assert again.returncode == 0, again.stderr[-2000:]
-    assert max(Counter(o["clientOrderId"] for o in fake.orders).values(), default=0) == 1  # zero duplicates
+    assert max(Counter(o["clientOrderId"] for o in fake.orders).values(), default=1) == 1  # zero duplicates
+    assert fake.orders, "the restart trades what the killed run did not"
     journal = events(data)
     assert journal and all(e["execution"] == "complete" for e in journal)
     booked = {o["clientOrderId"]: o for o in fake.orders}
