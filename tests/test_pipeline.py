@@ -17,7 +17,6 @@ from src.models.portfolio_models import DEFAULT_RISK_LIMITS, PortfolioConfig
 from src.models.risk_models import RiskStatus
 from src.pipeline import plan_rebalance
 from tests.conftest import GUIDE_TARGETS, guide_config, state_at_weights
-from tests.stock_strategies import registry_returns  # noqa: F401  (the stock strategies: see that module)
 
 TS = datetime(2021, 12, 31)
 
