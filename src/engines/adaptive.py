@@ -33,7 +33,7 @@ from src.engines.context import MarketContext
 from src.engines.triggers import CheckFrequencyGate, DriftBandTrigger, Trigger
 from src.models.decision_models import EngineResult
 from src.models.params import AdaptiveParams
-from src.utils.performance import TRADING_DAYS, sharpe_ratio
+from src.utils.performance import annualization_days, sharpe_ratio
 
 
 class AdaptiveEngine(RebalancingEngine):
@@ -65,8 +65,9 @@ class AdaptiveEngine(RebalancingEngine):
         share = 1.0 - sum(held.values())
         base = np.array([self.config.target_allocations[u] for u in units])
         base = base / base.sum()
-        vol = r.std(axis=0, ddof=1) * np.sqrt(TRADING_DAYS)
-        sharpe = np.array([sharpe_ratio(r[:, i]) for i in range(len(units))])
+        year = annualization_days(window.index)  # 365 on crypto's every-day calendar, 252 on an exchange's
+        vol = r.std(axis=0, ddof=1) * np.sqrt(year)
+        sharpe = np.array([sharpe_ratio(r[:, i], periods=year) for i in range(len(units))])
         mult = np.where(vol > p.volatility_threshold, p.volatility_threshold / np.where(vol > 0, vol, 1.0), 1.0)
         notes = [f"{u}: volatility {v:.3f} > {p.volatility_threshold} -> x{m:.3f}"
                  for u, v, m in zip(units, vol, mult) if m < 1.0]
@@ -95,8 +96,8 @@ class AdaptiveEngine(RebalancingEngine):
             tilted = base.copy()
             notes.append("every unit was cut to zero; tilt discarded")
         tilted = tilted / tilted.sum()
-        sharpe_base = sharpe_ratio(r @ base)
-        sharpe_tilt = sharpe_ratio(r @ tilted)
+        sharpe_base = sharpe_ratio(r @ base, periods=year)
+        sharpe_tilt = sharpe_ratio(r @ tilted, periods=year)
         improvement = sharpe_tilt - sharpe_base
         memory = ctx.state.memory
         was = memory.get("adaptive.adopted", 0.0) == 1.0
@@ -116,7 +117,7 @@ class AdaptiveEngine(RebalancingEngine):
             # least tilt_tolerance somewhere, and better than the tilt in force by the same Sharpe
             # gain that adopting a tilt needs.
             small = np.max(np.abs(weights - previous)) < p.tilt_tolerance
-            gain = sharpe_tilt - sharpe_ratio(r @ (previous / previous.sum()))
+            gain = sharpe_tilt - sharpe_ratio(r @ (previous / previous.sum()), periods=year)
             kept = small or gain < p.min_improvement + p.adoption_margin
         if kept:
             weights = previous

@@ -4,12 +4,15 @@ After the order builder, each order's amount is rounded *down* to its market's s
 own ``decimal_to_precision`` (what ``exchange.amount_to_precision`` does), a sell never exceeds
 what is held, and an order whose rounded amount is below the market's minimum amount, or whose
 cost is below its minimum cost, is not sent: it becomes a skipped trade with the reason. Rounding
-down only shrinks buys, so the cash check the builder made still holds. The paper broker and
+down a sale leaves less cash than the builder counted on: the largest buys give that amount up,
+so no buy is refused for a few cents. The paper broker and
 ``CcxtBroker`` get the same rules (a shipped snapshot, or the live markets), so a dry run shows
 exactly what live would send.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 from ccxt.base.decimal_to_precision import NO_PADDING, TRUNCATE, decimal_to_precision
 
@@ -55,28 +58,62 @@ def apply_venue_rules(plan: OrderPlan, rules: VenueRules, holdings: dict[str, fl
     """
     orders: list[Order] = []
     skipped = list(plan.skipped)
+    # Cash the builder counted on from sales that rounding made smaller (or skipped): the buys
+    # give it up, largest first, so the last buy is not refused for a few cents.
+    shortfall = 0.0
+    buys = sorted((o for o in plan.orders if o.side == OrderSide.BUY), key=lambda o: -o.notional)
+    sells = [o for o in plan.orders if o.side == OrderSide.SELL]
+    for order in sells:
+        kept = _venue_order(order, rules, holdings, fee_model, skipped)
+        proceeds = kept.notional - kept.fee if kept is not None else 0.0
+        shortfall += max(0.0, (order.notional - order.fee) - proceeds)
+        if kept is not None:
+            orders.append(kept)
+    cut: dict[str, float] = {}
+    for order in buys:
+        if shortfall <= 0:
+            break
+        take = min(order.notional, shortfall * (1.0 + fee_model.bps / 10_000.0) * 1.0001)
+        cut[order.client_order_id] = take
+        shortfall -= take
     for order in plan.orders:
-        market = rules.markets.get(order.unit)
-        if market is None:
-            orders.append(order)
+        if order.side != OrderSide.BUY:
             continue
-        amount = order.quantity
-        if order.side == OrderSide.SELL:
-            amount = min(amount, holdings.get(order.unit, 0.0))
-        amount = round_amount(amount, market)
-        problem = venue_problem(amount, order.price, market)
-        signed = order.notional if order.side == OrderSide.BUY else -order.notional
-        if problem is not None:
-            skipped.append(SkippedTrade(unit=order.unit, desired_notional=signed, reason=problem))
-            continue
-        if amount != order.quantity:
-            notional = amount * order.price
-            order = order.model_copy(update={"quantity": amount, "notional": notional,
-                                             "fee": fee_model.fee(notional)})
-        orders.append(order)
+        if order.client_order_id in cut:
+            smaller = order.notional - cut[order.client_order_id]
+            if smaller <= 0:
+                skipped.append(SkippedTrade(unit=order.unit, desired_notional=order.notional,
+                                            reason="the cash it needed came from a sale the venue's rounding made smaller"))
+                continue
+            order = order.model_copy(update={"quantity": smaller / order.price, "notional": smaller,
+                                             "fee": fee_model.fee(smaller)})
+        kept = _venue_order(order, rules, holdings, fee_model, skipped)
+        if kept is not None:
+            orders.append(kept)
     if orders == plan.orders and len(skipped) == len(plan.skipped):
         return plan
     return _replan(plan, orders, skipped)
+
+
+def _venue_order(order: Order, rules: VenueRules, holdings: dict[str, float], fee_model: FeeModel,
+                 skipped: list[SkippedTrade]) -> Optional[Order]:
+    """``order`` rounded to its market (None, with a skipped trade, if the venue would refuse it)."""
+    market = rules.markets.get(order.unit)
+    if market is None:
+        return order
+    amount = order.quantity
+    if order.side == OrderSide.SELL:
+        amount = min(amount, holdings.get(order.unit, 0.0))
+    amount = round_amount(amount, market)
+    problem = venue_problem(amount, order.price, market)
+    if problem is not None:
+        signed = order.notional if order.side == OrderSide.BUY else -order.notional
+        skipped.append(SkippedTrade(unit=order.unit, desired_notional=signed, reason=problem))
+        return None
+    if amount == order.quantity:
+        return order
+    notional = amount * order.price
+    return order.model_copy(update={"quantity": amount, "notional": notional, "fee": fee_model.fee(notional)})
 
 
 def _replan(plan: OrderPlan, orders: list[Order], skipped: list[SkippedTrade]) -> OrderPlan:

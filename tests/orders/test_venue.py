@@ -90,3 +90,19 @@ def test_replay_when_exchange_symbols_in_paper_then_every_fill_on_step_and_same_
 
 
 STEPS = {"BTC": 0.00001, "ETH": 0.0001, "XRP": 1.0}
+
+
+def test_apply_when_sale_rounded_down_then_largest_buy_gives_up_the_missing_cash():
+    # The builder spends all of the sale's proceeds; rounding the sale down leaves a few cents less.
+    sale = order("ETH", OrderSide.SELL, 8.78874, 1_365.36)
+    proceeds = sale.notional - sale.fee
+    btc = order("BTC", OrderSide.BUY, 0.2, 35_891.49)
+    left = (proceeds - btc.notional - btc.fee) / (1 + FEES.bps / 10_000)
+    buys = [btc, order("sleeve", OrderSide.BUY, left / 536.7, 536.7)]
+    original = plan(sale, *buys, cash=0.0)  # the sale pays for both buys exactly, before rounding
+    out = apply_venue_rules(original, RULES, {"ETH": 10.0}, FEES)
+    cash_after = original.cash_before + sum((o.notional - o.fee) if o.side == OrderSide.SELL
+                                            else -(o.notional + o.fee) for o in out.orders)
+    assert out.orders[0].quantity == 8.7887 and cash_after >= 0.0
+    assert [o.unit for o in out.orders] == ["ETH", "BTC", "sleeve"] and out.orders[2] == buys[1]  # largest cut
+    assert out.orders[1].notional < buys[0].notional
