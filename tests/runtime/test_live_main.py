@@ -188,3 +188,12 @@ def test_main_live_when_fault_on_an_order_then_no_duplicate_and_fault_in_event(f
     first = event["orders"][0]
     status, words = FAULT_NOTES[fault]
     assert first["status"] == status and words in (first["status_reason"] or ""), first
+
+
+def test_live_example_when_keys_not_set_then_dry_run_refused_in_one_line_without_network(tmp_path):
+    example = ROOT / "src/data/portfolios/crypto_live_example.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("BINANCE_API_KEY", "BINANCE_SECRET")}
+    done = subprocess.run([sys.executable, "main.py", "--once", "--config", str(example), "--data-dir",
+                           str(tmp_path / "d")], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2 and "environment variable BINANCE_API_KEY is not set" in done.stderr
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir())
