@@ -9,6 +9,7 @@ on a temporary copy of it, so its memory and history count).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from termcolor import colored
 
 from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.brokers.ccxt_broker import CcxtBroker
+from src.brokers.ccxt_client import read_keys
 from src.errors import BrokerError, ConfigError
 from src.market.clock import SystemClock
 from src.market.live import LiveMarketData
@@ -49,6 +51,7 @@ def live_agent(loaded: PortfolioFile, data_dir: Path, *, dry_run: bool,
     exchange = loaded.runtime.exchange
     if exchange is None:
         raise ConfigError("runtime.exchange: live mode needs an exchange block")
+    read_keys(exchange, os.environ if env is None else env)  # a missing variable: refused before anything is written
     name = slug(loaded.portfolio.name)
     clock = SystemClock()
     with AccountLock(data_dir):  # before the broker reads its order record; the agent holds it after
@@ -63,6 +66,8 @@ def live_agent(loaded: PortfolioFile, data_dir: Path, *, dry_run: bool,
 def dry_run_agent(loaded: PortfolioFile, data_dir: Path, *,
                   env: Optional[Mapping[str, str]] = None) -> Iterator[PortfolioRebalancingAgent]:
     """The agent on a temporary copy of ``data_dir`` with a broker that never sends."""
+    if loaded.runtime.exchange is not None:
+        read_keys(loaded.runtime.exchange, os.environ if env is None else env)
     with AccountLock(data_dir), tempfile.TemporaryDirectory(prefix="rebalancer-dry-run-") as tmp:
         copy = Path(tmp) / "data"
         if data_dir.exists():
