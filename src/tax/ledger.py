@@ -8,6 +8,8 @@ Wash sales (IRS Publication 550; IRC §1091; Treas. Reg. §1.1091-1 and -2; Rev.
   themselves are never their own replacement.
 - Replacement units are matched in order of acquisition, each unit at most once. If fewer units
   are acquired than were sold at a loss, only the loss on that many units is disallowed.
+- Losses are matched in the order of their sales; the loss lots one sale closes, in the order
+  they were acquired (earliest first), whatever lot method chose them (``matching_order``).
 - The disallowed loss is added to the basis of the replacement units, and the holding period
   of the units sold is added to theirs (``holding_start`` moves back by that many days). A
   replacement lot that is only partly matched is split in two.
@@ -31,6 +33,29 @@ from src.tax.lots import holding_term, order_lots
 from src.tax.models import Account, LotMethod, Realization, TaxLot, TaxSettings
 
 EPS = 1e-9
+
+
+def matching_order(sale: Realization) -> tuple[date, str, date, str]:
+    """Sort key: the order in which loss realizations take replacement units.
+
+    Treas. Reg. §1.1091-1(b): losses are taken in the order of disposition, earliest first, and
+    units disposed of together (one sale, so no order of disposition among them) in the order
+    they were originally acquired. §1.1091-1(c) and (d) then match the replacement units, in
+    their own order of acquisition, with that many of the units sold. So a HIFO or specific-lot
+    sale decides which lots are sold, not which of them a partial replacement washes.
+
+    Parameters
+    ----------
+    sale : Realization
+        One lot's part of a sale.
+
+    Returns
+    -------
+    tuple
+        ``(sale date, sale id, acquisition date of the units sold, lot id)``; the acquisition
+        date is ``holding_start`` for realizations saved before it was recorded.
+    """
+    return sale.sale_date, sale.sale_id, sale.acquired or sale.holding_start, sale.lot_id
 
 
 class LedgerState(StrictModel):
@@ -154,7 +179,7 @@ class TaxLedger:
         identical = self.settings.identical_to(symbol)
         created: list[TaxLot] = []
         current: Optional[TaxLot] = lot
-        for sale in sorted(self.state.realizations, key=lambda r: (r.sale_date, r.sale_id)):
+        for sale in sorted(self.state.realizations, key=matching_order):
             if current is None:
                 break
             if (sale.taxable and sale.unmatched_units > EPS and sale.symbol in identical
@@ -205,7 +230,8 @@ class TaxLedger:
             real = Realization(sale_id=sale_id, lot_id=lot.lot_id, account_id=account_id, symbol=symbol, units=take,
                                sale_date=trade_date, proceeds=max(proceeds, 0.0), basis=basis,
                                cost=lot.cost_per_unit * take,
-                               holding_start=lot.holding_start, term=holding_term(lot.holding_start, trade_date),
+                               holding_start=lot.holding_start, acquired=lot.acquired,
+                               term=holding_term(lot.holding_start, trade_date),
                                taxable=account.account_type.taxable)
             if real.taxable and real.gain < 0 and self.settings.apply_wash_sale_rule:
                 real = real.model_copy(update={"unmatched_units": take})
@@ -213,8 +239,10 @@ class TaxLedger:
             self.state.realizations.append(real)
             out.append(real)
         self.state.last_trade_date = trade_date
+        # replacements bought in the window before the sale, earliest first (§1.1091-1(c)/(d)),
+        # go to the sold lots in the order those were acquired, not the order the method sold them
         candidates = [lot.lot_id for lot in self.recent_acquisitions(symbol, trade_date, exclude=sold_ids)]
-        for real in out:
+        for real in sorted(out, key=matching_order):
             for lot_id in list(candidates):
                 sale = self._realization(real.sale_id, real.lot_id)
                 lot = next((x for x in self.state.lots if x.lot_id == lot_id), None)

@@ -93,6 +93,9 @@ class Realization(StrictModel):
     basis: float = Field(ge=0.0, description="Adjusted basis of the units sold.")
     cost: float = Field(ge=0.0, description="What the units sold cost (basis before wash-sale additions).")
     holding_start: date = Field(description="Holding period start of the units sold.")
+    acquired: Optional[date] = Field(
+        None, description="When the units sold were acquired: orders wash-sale matching within a sale "
+                          "(None in ledgers saved before it was recorded: holding_start stands in).")
     term: Term = Field(description="short: held one year or less; long: more than one year.")
     taxable: bool = Field(description="False in tax-deferred accounts (no tax either way).")
     disallowed_loss: float = Field(0.0, ge=0.0, description="Loss disallowed by the wash-sale rule.")
