@@ -28,9 +28,10 @@ from src.models.decision_models import EngineResult, PlanStatus, RebalancePlan, 
 from src.models.params import CalendarParams
 from src.models.portfolio_models import PortfolioConfig
 from src.models.risk_models import RiskStatus
-from src.models.trading_models import PortfolioState
+from src.models.trading_models import OrderPlan, OrderSide, PortfolioState, SkippedTrade
 from src.models.venue_models import VenueRules
 from src.orders.builder import build_orders
+from src.orders.flows import flow_targets
 from src.orders.partial import partial_targets
 from src.orders.venue import apply_venue_rules
 from src.risk.limits import apply_risk_limits, surviving_targets
@@ -98,6 +99,23 @@ class LazyTargets(Mapping):
         return len(self.targets)
 
 
+def _flow_plan(config: PortfolioConfig, state: PortfolioState, targets: dict[str, float], flow: float,
+               full: OrderPlan, plan_id: str, reserve_bps: float, forced: bool) -> OrderPlan:
+    """The orders that trade only the cash flow; what the full rebalance ``full`` would add is
+    listed as skipped (the trades the flow avoided)."""
+    partial = flow_targets(state, targets, flow, config.fee_model, reserve_bps)
+    params = config.rebalancing_params
+    plan = build_orders(state, partial, fee_model=config.fee_model,
+                        min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id,
+                        cash_reserve_bps=reserve_bps)
+    done = {(o.unit, o.side) for o in plan.orders}
+    avoided = [SkippedTrade(unit=o.unit, desired_notional=o.notional if o.side == OrderSide.BUY else -o.notional,
+                            reason=f"avoided: the cash flow trades only the flow ({o.side.value} of "
+                                   f"{o.notional:,.2f} left to the next regular check)")
+               for o in full.orders if (o.unit, o.side) not in done]
+    return plan.model_copy(update={"skipped": plan.skipped + avoided})
+
+
 def plan_rebalance(
     config: PortfolioConfig,
     engine: RebalancingEngine,
@@ -108,6 +126,7 @@ def plan_rebalance(
     unit_kinds: Optional[Mapping[str, UnitKind]] = None,
     trusted_returns: bool = False,
     venue: Optional[VenueRules] = None,
+    flow: float = 0.0,
 ) -> RebalancePlan:
     """Run one event through trigger, engine, risk limits and order builder.
 
@@ -131,6 +150,10 @@ def plan_rebalance(
     venue : VenueRules, optional
         The venue's market rules: amounts rounded to each market's step, orders below its
         minimums skipped with the reason (``src/orders/venue.py``).
+    flow : float
+        This cycle's deposit (> 0) or withdrawal (< 0): the cycle trades only the flow, most
+        underweight (or overweight) first (``src/orders/flows.py``); the trades a full rebalance
+        would add are in the plan's skipped trades, left to the next regular check.
 
     Returns
     -------
@@ -152,6 +175,9 @@ def plan_rebalance(
     try:
         decision = engine.trigger.evaluate(ctx, lazy)
         memory.update(decision.memory)
+        if flow and not decision.fired:  # money in or out is placed (or raised) now, drift or not
+            decision = TriggerDecision(fired=True, trigger="cash_flow", memory=decision.memory,
+                                       reason=f"cash flow of {flow:+,.2f}: only the flow trades")
         if decision.fired:
             lazy.compute()
     except RebalancerError as exc:
@@ -205,6 +231,8 @@ def plan_rebalance(
     orders = build_orders(state, targets, fee_model=config.fee_model,
                           min_trade_size=0.0 if forced else params.min_trade_size, plan_id=plan_id,
                           cash_reserve_bps=cash_reserve_bps)
+    if flow:
+        orders = _flow_plan(config, state, targets, flow, orders, plan_id, cash_reserve_bps, forced)
     if venue is not None:
         orders = apply_venue_rules(orders, venue, state.holdings, config.fee_model)
     status = PlanStatus.ORDERS if orders.orders else PlanStatus.NO_TRADES

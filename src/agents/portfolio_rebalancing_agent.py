@@ -171,8 +171,11 @@ class PortfolioRebalancingAgent:
         if isinstance(event, CashFlowEvent):
             # Recorded by the broker (once per flow_id), and counted into the value history from
             # its records, so a restart between the flow and the end of the cycle loses nothing.
+            # A deposit is in the account before the cycle buys with it; a withdrawal leaves after
+            # the cycle has sold what it needs (src/orders/flows.py).
             flow = CashFlow(timestamp=self.clock.now(), amount=event.amount, flow_id=event.flow_id)
-            self._apply_flow(flow)
+            if flow.amount > 0:
+                self._apply_flow(flow)
             return self._cycle(event.kind, flow=flow)
         elif isinstance(event, RegistryUpdated):
             self.registry = StrategyRegistryAgent(self.registry.path)
@@ -269,12 +272,12 @@ class PortfolioRebalancingAgent:
                               last_trigger_at=self.state.last_trigger_at, memory=self.state.memory,
                               risk_exclusions=self.state.risk_exclusions)
 
-    def _plan(self, state: PortfolioState) -> RebalancePlan:
+    def _plan(self, state: PortfolioState, flow: float = 0.0) -> RebalancePlan:
         returns = self.market.returns_until(state.timestamp, self.config.units)
         view = self.tax.view(state) if self.tax else state  # harvest substitutes count as their originals
         return plan_rebalance(self.config, self.engine, view, returns,
                               cash_reserve_bps=self.broker.slippage_reserve_bps, unit_kinds=self.unit_kinds,
-                              venue=self.broker.venue_rules())
+                              venue=self.broker.venue_rules(), flow=flow)
 
     def _apply_flow(self, flow: CashFlow) -> None:
         if flow.amount > 0:
@@ -287,7 +290,8 @@ class PortfolioRebalancingAgent:
         if cause == "cash_flow":
             # Money moved in or out is checked at once, not at the next check_frequency period.
             state = state.model_copy(update={"last_check_at": None})
-        plan = self._plan(state)
+        flow_only = flow is not None and (self.settings.cash_flow_trades == "flow_only" or flow.amount < 0)
+        plan = self._plan(state, flow=flow.amount if flow_only else 0.0)
         event = None
         if plan.status == PlanStatus.ORDERS:
             orders, tax = plan.orders, None
@@ -314,6 +318,8 @@ class PortfolioRebalancingAgent:
             else:
                 self.rebalancing_history.append(event)
             self.events.save(event)
+        if flow is not None and flow.amount < 0:
+            self._apply_flow(flow)  # the sales have raised the cash
         log.info("%s %s: %s", self.config.name, state.timestamp.date(), plan.message)
         cycle = CycleBookkeeping(plan.trigger.fired, dict(plan.memory), dict(plan.risk_exclusions), flow)
         return self._close_cycle(state.timestamp, cause, cycle, harvest=True) or event

@@ -43,9 +43,14 @@ def recover(agent: "PortfolioRebalancingAgent") -> None:
                     f"and can only be completed at its own date, not {now.date()}: resume the replay "
                     f"(python main.py --replay) on this data directory")
             log.warning("completing event %s left pending by an interrupted run", event.event_id)
-            if event.cash_flow is not None and event.cash_flow.flow_id is not None:
-                agent._apply_flow(event.cash_flow)  # a no-op unless the account was rebuilt without it
+            flow = event.cash_flow if event.cash_flow is not None and event.cash_flow.flow_id else None
+            if flow is not None and flow.amount > 0:
+                agent._apply_flow(flow)  # a no-op unless the account was rebuilt without it
             agent._complete(event, resume=True)
+        for event in [e for e in unfinished if e.timestamp == moment]:
+            flow = event.cash_flow
+            if flow is not None and flow.flow_id and flow.amount < 0:
+                agent._apply_flow(flow)  # a withdrawal leaves after its sales (once, by its id)
         done = [e for e in agent.rebalancing_history if e.timestamp == moment and e.status != PlanStatus.RECONCILIATION]
         if any(o.status in FILLED for e in done for o in e.orders):
             agent.state.last_rebalance_at = moment

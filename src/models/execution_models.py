@@ -178,6 +178,10 @@ class RuntimeSettings(StrictModel):
             raise ValueError("mode='live' needs an exchange block (runtime.exchange)")
         return self
 
+    cash_flow_trades: Literal["flow_only", "full_rebalance"] = Field(
+        "flow_only", description="What a deposit or withdrawal trades: 'flow_only' places (or raises) just the "
+        "money, most underweight (overweight) units first, and leaves the rest of any drift to the regular "
+        "trigger; 'full_rebalance' trades every unit to target at once.")
     cash_flows: list[ScheduledCashFlow] = Field(
         default_factory=list, max_length=100_000,
         description="Deposits and withdrawals of a replay, each applied before that day's check (a cycle with "

@@ -112,3 +112,68 @@ def test_replay_when_crashed_at_every_write_of_a_deposit_day_then_restart_gives_
         folder = tmp_path_factory.mktemp(f"crash{crash_at}")
         assert crash_then_restart(folder, monkeypatch, crash_at) == expected, \
             f"crash at write {crash_at} (deposit day {before + 1}..{through})"
+
+
+# --- cash flows as rebalancing (issue 10) ------------------------------------------------------
+
+DRIFTED = PortfolioConfig(name="Flow Rebalancing", target_allocations={"KO": 0.35, "PEP": 0.35, "JNJ": 0.30},
+                          rebalancing_method="calendar", rebalancing_params={"frequency": "annually"},
+                          risk_limits=LOOSE)
+
+
+def test_deposit_when_portfolio_drifted_then_only_buys_most_underweight_first_and_sales_avoided(tmp_path):
+    from src.market.clock import FixedClock
+    from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+    from src.models.execution_models import CashFlowEvent
+
+    settings = RuntimeSettings(initial_cash=100_000.0)
+    with PortfolioRebalancingAgent(DRIFTED, settings=settings, clock=FixedClock(datetime(2019, 1, 2)),
+                                   data_dir=tmp_path) as agent:
+        agent.check_and_rebalance()
+        agent.clock.set(datetime(2021, 12, 31))  # three years of drift, no rebalance
+        before = {p.unit: p.drift for p in agent.positions()}
+        event = agent.handle(CashFlowEvent(amount=5_000.0, flow_id="dep-1"))
+    assert {o.side.value for o in event.orders} == {"buy"}
+    most_under = min(before, key=before.get)
+    assert most_under in {o.unit for o in event.orders}
+    assert any(s.reason.startswith("avoided: the cash flow trades only the flow (sell") for s in event.skipped_trades)
+    assert event.cash_after < 0.01 * event.value_after
+
+
+def test_withdrawal_when_more_than_cash_then_sells_most_overweight_first_then_money_leaves(tmp_path):
+    from src.market.clock import FixedClock
+    from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+    from src.models.execution_models import CashFlowEvent
+
+    with PortfolioRebalancingAgent(DRIFTED, settings=RuntimeSettings(), clock=FixedClock(datetime(2019, 1, 2)),
+                                   data_dir=tmp_path) as agent:
+        agent.check_and_rebalance()
+        agent.clock.set(datetime(2021, 12, 31))
+        before = {p.unit: p.drift for p in agent.positions()}
+        value = sum(p.value for p in agent.positions()) + agent.broker.get_account().cash
+        event = agent.handle(CashFlowEvent(amount=-10_000.0, flow_id="wd-1"))
+        cash = agent.broker.get_account().cash
+        flows = agent.broker.cash_flows()
+    assert {o.side.value for o in event.orders} == {"sell"}
+    assert max(before, key=before.get) in {o.unit for o in event.orders}  # the most overweight is sold
+    assert flows[-1].amount == -10_000.0 and 0.0 <= cash < 0.01 * value
+    assert event.cash_flow.amount == -10_000.0
+
+
+def test_replay_when_monthly_deposits_then_flow_only_trades_less_than_full_rebalance(tmp_path, capsys):
+    monthly = [{"date": f"{y}-{m:02d}-01", "amount": 2_000.0} for y in range(2016, 2020) for m in range(1, 13)]
+    base = RuntimeSettings(replay_start=date(2015, 6, 1), replay_end=date(2019, 12, 31), cash_flows=monthly)
+    config = PortfolioConfig.model_validate({**DRIFTED.model_dump(), "name": "Monthly Deposits",
+                                             "rebalancing_method": "threshold", "rebalancing_params": {}})
+    results = {}
+    for mode in ("flow_only", "full_rebalance"):
+        settings = base.model_copy(update={"cash_flow_trades": mode})
+        _, summary = run_replay(config, settings, data_dir=tmp_path / mode)
+        results[mode] = summary
+    flow, full = results["flow_only"], results["full_rebalance"]
+    with capsys.disabled():
+        print(f"\nmonthly deposits 2016-2019, KO/PEP/JNJ threshold: turnover flow_only {flow.turnover:.2%} vs "
+              f"full_rebalance {full.turnover:.2%}; fees {flow.fees:,.2f} vs {full.fees:,.2f}; "
+              f"average cash {flow.average_cash:.3%} vs {full.average_cash:.3%}")
+    assert flow.turnover < full.turnover and flow.fees < full.fees
+    assert flow.average_cash < 0.01
