@@ -1,0 +1,1 @@
+"""Households: several accounts held to one portfolio (routing, asset location, paper backtest)."""

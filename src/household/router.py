@@ -1,0 +1,120 @@
+"""Household routing (pure, on the tax ledger's lots): which account trades what, and why.
+
+``household`` routing treats the accounts as one portfolio:
+
+- each unit's household target value is its weight times the household's total;
+- a unit above target is sold where the sale costs least: tax-deferred accounts (no tax) first,
+  then taxable ones (``src.tax.prevention.route_sell``);
+- a unit below target is bought where the asset-location rule places it, within each account's
+  own cash (money cannot move between an IRA and a taxable account): bonds and high-turnover
+  sleeves first in traditional IRAs and 401ks (their income and trading gains are taxed
+  there only on withdrawal), stocks first in the Roth (the highest expected growth is never
+  taxed), then the rest (``PREFERENCE``);
+- a deposit (``sells=False``) only buys: the household's most underweight units, in the
+  accounts with cash;
+- every trade is checked across all accounts against the wash-sale rule
+  (``src.tax.prevention.check_plan``): a loss sale while another account bought the same
+  symbol in the window is sold from other lots or deferred, a buy that would wash another
+  account's loss (an IRA purchase makes it lost for good) is deferred; each decision is in the
+  plan.
+
+``each_account`` routing rebalances every account to the targets on its own: the baseline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from src.household.models import HouseholdPlan, HouseholdTrade
+from src.models.trading_models import FeeModel, OrderSide
+from src.tax.ledger import TaxLedger
+from src.tax.models import AccountType
+from src.tax.prevention import PlannedTrade, check_plan, route_sell
+
+PREFERENCE = {
+    "bond": (AccountType.TRADITIONAL_IRA, AccountType.K401, AccountType.ROTH_IRA, AccountType.TAXABLE),
+    "sleeve": (AccountType.TRADITIONAL_IRA, AccountType.K401, AccountType.ROTH_IRA, AccountType.TAXABLE),
+    "commodity": (AccountType.TRADITIONAL_IRA, AccountType.K401, AccountType.TAXABLE, AccountType.ROTH_IRA),
+    "stock": (AccountType.ROTH_IRA, AccountType.TAXABLE, AccountType.TRADITIONAL_IRA, AccountType.K401),
+    "crypto": (AccountType.ROTH_IRA, AccountType.TAXABLE, AccountType.TRADITIONAL_IRA, AccountType.K401),
+}
+
+
+def account_values(ledger: TaxLedger, cash: dict[str, float], prices: dict[str, float]) -> dict[str, float]:
+    """Cash plus holdings at ``prices`` per account."""
+    return {a: c + sum(ledger.units(a, u) * p for u, p in prices.items()) for a, c in cash.items()}
+
+
+def route(*, day: date, targets: dict[str, float], ledger: TaxLedger, cash: dict[str, float],
+          prices: dict[str, float], classes: dict[str, str], fee_model: FeeModel, min_trade_size: float,
+          routing: str, sells: bool = True) -> HouseholdPlan:
+    """The household's trades for ``targets`` (see the module docstring)."""
+    values = account_values(ledger, cash, prices)
+    total = sum(values.values())
+    types = {a: ledger.account(a).account_type for a in cash}
+    planned: list[HouseholdTrade] = []
+    skipped: list[str] = []
+    if routing == "each_account":
+        for account, value in values.items():
+            for unit, weight in targets.items():
+                held = ledger.units(account, unit) * prices[unit]
+                delta = weight * value - held
+                if abs(delta) >= min_trade_size * value and (sells or delta > 0):
+                    side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+                    planned.append(HouseholdTrade(account=account, unit=unit, side=side, units=abs(delta) / prices[unit],
+                                                  price=prices[unit], reason="this account to target"))
+    else:
+        held = {u: sum(ledger.units(a, u) for a in cash) * prices[u] for u in targets}
+        deltas = {u: targets[u] * total - held[u] for u in targets}
+        if sells:
+            for unit, delta in deltas.items():
+                if delta < 0 and -delta >= min_trade_size * total:
+                    for t in route_sell(ledger, unit, -delta / prices[unit], prices[unit]):
+                        kind = "tax-deferred" if not types[t.account_id].taxable else "taxable"
+                        planned.append(HouseholdTrade(account=t.account_id, unit=unit, side=OrderSide.SELL,
+                                                      units=t.units, price=prices[unit],
+                                                      reason=f"household overweight; sold in a {kind} account first"))
+        rate = 1.0 + fee_model.bps / 10_000.0
+        free = dict(cash)
+        for t in planned:  # sale proceeds stay in their account
+            free[t.account] += t.notional * (1.0 - fee_model.bps / 10_000.0) - fee_model.fixed
+        for unit, delta in sorted(deltas.items(), key=lambda kv: -kv[1] / max(targets[kv[0]], 1e-12)):
+            if delta < min_trade_size * total:
+                continue
+            order = PREFERENCE[classes.get(unit, "stock")]
+            for account in sorted(cash, key=lambda a: (order.index(types[a]), a)):
+                spend = min(delta, max(0.0, (free[account] - fee_model.fixed) / rate))
+                if spend < min_trade_size * min(total, values[account]) or spend <= 0:
+                    continue
+                free[account] -= spend * rate + fee_model.fixed
+                delta -= spend
+                planned.append(HouseholdTrade(account=account, unit=unit, side=OrderSide.BUY, units=spend / prices[unit],
+                                              price=prices[unit], reason=f"household underweight; placed in "
+                                              f"{types[account].value} (asset location: {classes.get(unit, 'stock')})"))
+            if delta >= min_trade_size * total:
+                skipped.append(f"{unit}: {delta:,.2f} not bought: no account has the cash (cash cannot move "
+                               f"between accounts)")
+    return _checked(day, planned, skipped, ledger, prices)
+
+
+def _checked(day: date, planned: list[HouseholdTrade], skipped: list[str], ledger: TaxLedger,
+             prices: dict[str, float]) -> HouseholdPlan:
+    """The plan after the household wash-sale check (sells first)."""
+    trades = [PlannedTrade(account_id=t.account, symbol=t.unit, side=t.side, units=t.units, price=t.price)
+              for t in planned]
+    decisions = check_plan(ledger, trades, day, prices)
+    kept: list[HouseholdTrade] = []
+    notes: list[str] = []
+    for trade, decision in zip(planned, decisions):
+        if decision.action == "keep":
+            kept.append(trade)
+            continue
+        notes.append(f"{day} {trade.account} {trade.side.value} {trade.unit}: {decision.action}: {decision.reason}")
+        if decision.trade is None:
+            skipped.append(f"{trade.unit} in {trade.account}: deferred ({decision.reason})")
+        elif decision.trade.symbol in prices:
+            kept.append(trade.model_copy(update={"unit": decision.trade.symbol, "units": decision.trade.units,
+                                                 "lot_ids": decision.trade.lot_ids,
+                                                 "reason": f"{trade.reason}; {decision.reason}"}))
+    kept.sort(key=lambda t: t.side != OrderSide.SELL)
+    return HouseholdPlan(day=day, trades=kept, skipped=skipped, wash_sale_decisions=notes)
