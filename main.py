@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="run one cycle and exit")
     mode.add_argument("--replay", action="store_true", help="replay real history (runtime.replay_start .. replay_end)")
+    mode.add_argument("--household", type=Path, metavar="FILE",
+                      help="backtest a household file (several accounts, one set of targets) on real data in paper "
+                      "mode, household routing beside each account rebalanced on its own")
     mode.add_argument("--repair", action="store_true",
                       help="rebuild the state, value history, paper account and tax book of a replay from its "
                       "events (checked against a re-run), when start-up says they are lost or older than the events")
@@ -120,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.repair:
             return run_repair(args)
+        if args.household:
+            from src.runtime.household import run_household
+
+            return run_household(args.household)
         return run_loop(args, stop)
     except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)

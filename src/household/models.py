@@ -48,6 +48,8 @@ class HouseholdConfig(StrictModel):
         "registry strategies sleeves, everything else stock).")
     tax: TaxSettings = Field(default_factory=TaxSettings, description="Rates and wash-sale window of the household.")
     deposits: list[ScheduledDeposit] = Field(default_factory=list, description="Monthly contributions.")
+    replay_start: date = Field(date(2015, 1, 2), description="First day of `main.py --household` (paper, real data).")
+    replay_end: Optional[date] = Field(None, description="Last day (None: the end of the units' data).")
     band: float = Field(0.05, gt=0.0, le=1.0, description="A household check trades when a unit's weight is this far "
                                                            "from target (absolute), or cash is idle beyond it.")
 

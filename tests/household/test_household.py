@@ -119,3 +119,16 @@ def test_route_when_deposit_then_only_buys_in_depositing_account_most_underweigh
 def test_config_when_inconsistent_then_error_names_the_field(sample, change, words):
     with pytest.raises(ValueError, match=words.replace("[", "\\[").replace("]", "\\]")):
         HouseholdConfig.model_validate({**sample.model_dump(mode="json"), **change})
+
+
+def test_main_household_when_sample_then_both_routings_printed_and_bad_file_one_line_exit_2(tmp_path, capsys):
+    import main as main_module
+
+    assert main_module.main(["--household", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "household routing" in out and "each_account routing" in out and "alex_roth" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x", "portfolio": {}, "accounts": []}')
+    assert main_module.main(["--household", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "accounts" in err and "Traceback" not in err
