@@ -20,7 +20,7 @@ from pathlib import Path
 
 from termcolor import colored
 
-from src.errors import RebalancerError, one_line_error
+from src.errors import ConfigError, RebalancerError, one_line_error
 from src.runtime.console import print_summary, rebalance_printer
 from src.runtime.replay import run_replay
 from src.utils.config_files import SAMPLE_PORTFOLIO, load_portfolio_file
@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--household", type=Path, metavar="FILE",
                       help="backtest a household file (several accounts, one set of targets) on real data in paper "
                       "mode, household routing beside each account rebalanced on its own")
+    mode.add_argument("--profile", metavar="NAME",
+                      help="the risk-profile trade list (balanced, growth, conservative, income, or e.g. 'moderate') "
+                      "for the holdings in --holdings FILE; add --dry-run for the estimated tax of the sells")
     mode.add_argument("--repair", action="store_true",
                       help="rebuild the state, value history, paper account and tax book of a replay from its "
                       "events (checked against a re-run), when start-up says they are lost or older than the events")
@@ -52,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="trade on the exchange of runtime.exchange (needs runtime.mode \"live\" in the file); "
                         "without it a live-mode file only plans and prints what it would send")
     parser.add_argument("--quiet", action="store_true", help="no dashboard at each rebalance during a replay")
+    parser.add_argument("--holdings", type=Path, help="holdings file of --profile (see src/data/portfolios/"
+                        "seed003_holdings.json)")
+    parser.add_argument("--dry-run", action="store_true", help="with --profile: add the estimated tax of the sells")
     parser.add_argument("--log-level", default="WARNING", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
                         help="logging level (INFO shows every cycle)")
@@ -123,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.repair:
             return run_repair(args)
+        if args.profile:
+            from src.scripts.profile_report import main as profile_main
+
+            if args.holdings is None:
+                raise ConfigError("--profile needs --holdings FILE (e.g. src/data/portfolios/seed003_holdings.json)")
+            return profile_main(["--profile", args.profile, "--holdings", str(args.holdings),
+                                 *(["--dry-run"] if args.dry_run else [])])
         if args.household:
             from src.runtime.household import run_household
 
