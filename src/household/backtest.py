@@ -16,7 +16,8 @@ from typing import Optional
 import pandas as pd
 from pydantic import Field
 
-from src.household.models import HouseholdConfig, HouseholdPlan
+from src.household.location import LocationReport, location_report, unit_tax_profiles
+from src.household.models import HouseholdConfig, HouseholdPlan, HouseholdTrade
 from src.household.router import account_values, route
 from src.market.data import HistoricalMarketData
 from src.models.base import StrictModel
@@ -40,6 +41,8 @@ class HouseholdResult(StrictModel):
     lost_to_ira: float = Field(description="Losses lost for good to IRA replacement purchases.")
     wash_sales_accepted: int = Field(description="Realised losses the rule disallowed (each from a decision in a plan).")
     plans: list[HouseholdPlan] = Field(description="Every check that traded, with its trades, skips and wash-sale decisions.")
+    location: LocationReport = Field(description="Asset location on the first day: the pro-rata and the tax-aware "
+                                                 "placement of the targets and their estimated tax drag a year.")
     placement: dict[str, dict[str, float]] = Field(description="Value per account and unit at the end.")
 
 
@@ -89,10 +92,17 @@ def run_household_backtest(config: HouseholdConfig, start: date, end: Optional[d
         weights = {u: sum(ledger.units(a, u) for a in cash) * prices[u] / total for u in units}
         breach = max(abs(weights[u] - targets[u]) for u in units) > config.band or \
             sum(cash.values()) / total > max(config.band, 1.0 - sum(targets.values()) + config.band)
-        if i == 0 or (day in months and breach) or day in flows:
+        if i == 0:
+            report = _first_day_location(config, market, ledger, cash, prices, day.date())
+            placement = report.tax_aware if config.routing == "household" else report.pro_rata
+            plan = _place(day.date(), placement, ledger, prices, config)
+            for trade in plan.trades:
+                _fill(ledger, cash, trade, day.date(), fee)
+            plans.append(plan)
+        elif (day in months and breach) or day in flows:
             plan = route(day=day.date(), targets=targets, ledger=ledger, cash=cash, prices=prices, classes=classes,
                          fee_model=fee, min_trade_size=config.portfolio.rebalancing_params.min_trade_size,
-                         routing=config.routing, sells=i == 0 or breach or config.routing == "each_account")
+                         routing=config.routing, sells=breach or config.routing == "each_account")
             for trade in plan.trades:
                 _fill(ledger, cash, trade, day.date(), fee)
                 if i > 0:
@@ -114,7 +124,29 @@ def run_household_backtest(config: HouseholdConfig, start: date, end: Optional[d
         disallowed_losses=sum(r.disallowed_loss for r in realizations),
         lost_to_ira=sum(r.lost_to_ira for r in realizations),
         wash_sales_accepted=sum(1 for r in realizations if r.disallowed_loss > 0),
-        plans=plans, placement=placement)
+        plans=plans, placement=placement, location=report)
+
+
+def _first_day_location(config: HouseholdConfig, market: HistoricalMarketData, ledger: TaxLedger,
+                        cash: dict[str, float], prices: dict[str, float], day: date) -> LocationReport:
+    """Where the household's first investment goes: both placements and their tax drag."""
+    values = account_values(ledger, cash, prices)
+    total = sum(values.values())
+    targets = {u: w * total for u, w in config.portfolio.target_allocations.items()}
+    types = {a.id: a.type for a in config.accounts}
+    profiles = unit_tax_profiles(list(targets), market=market, as_of=day)
+    # The targets' cash share stays in each account, in proportion to its value.
+    invested = {a: v * sum(config.portfolio.target_allocations.values()) for a, v in values.items()}
+    return location_report(targets, invested, types, profiles, config.tax)
+
+
+def _place(day: date, placement: dict[str, dict[str, float]], ledger: TaxLedger, prices: dict[str, float],
+           config: HouseholdConfig) -> HouseholdPlan:
+    """The first day's buys: each account buys its placement."""
+    trades = [HouseholdTrade(account=a, unit=u, side=OrderSide.BUY, units=v / prices[u], price=prices[u],
+                             reason=f"first investment, placed by asset location ({config.routing} routing)")
+              for a, units in placement.items() for u, v in units.items() if v > 1e-9]
+    return HouseholdPlan(day=day, trades=trades)
 
 
 def _fee(fee, notional: float) -> float:

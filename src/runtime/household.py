@@ -28,6 +28,10 @@ def print_result(name: str, routing: str, result: HouseholdResult) -> None:
     print(f"turnover      {result.turnover:.2%} a year   fees {result.fees:,.2f}   checks that traded {len(result.plans)}")
     print(f"taxes         realised taxable gains {result.realized_taxable_gain:,.2f}   wash-sale disallowed "
           f"{result.disallowed_losses:,.2f}   lost to IRA purchases {result.lost_to_ira:,.2f}")
+    drag = result.location.drag_tax_aware if routing == "household" else result.location.drag_pro_rata
+    print(f"location      first investment {'tax-aware' if routing == 'household' else 'pro rata'}: estimated tax "
+          f"drag {drag:,.2f} a year (pro rata {result.location.drag_pro_rata:,.2f}, tax-aware "
+          f"{result.location.drag_tax_aware:,.2f})")
     for account, units in result.placement.items():
         held = ", ".join(f"{u} {v:,.0f}" for u, v in units.items() if v >= 1)
         print(f"  {account:16} {held}")
