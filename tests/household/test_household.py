@@ -53,12 +53,12 @@ def test_household_when_run_then_no_wash_sale_unless_a_plan_says_why(runs):
 
 def test_household_when_run_then_sleeves_sheltered_and_every_trade_has_account_and_reason(runs, sample):
     house = runs["household"]
-    deferred = sum(v for a in ("alex_ira", "sam_401k") for u, v in house.placement[a].items()
+    deferred = sum(v for a in ("alex_ira", "sam_ira") for u, v in house.placement[a].items()
                    if u in ("momentum_strategy", "low_vol_strategy"))
     sleeves = sum(v for p in house.placement.values() for u, v in p.items() if u in ("momentum_strategy",
                                                                                   "low_vol_strategy"))
     each = runs["each_account"]
-    each_deferred = sum(v for a in ("alex_ira", "sam_401k") for u, v in each.placement[a].items()
+    each_deferred = sum(v for a in ("alex_ira", "sam_ira") for u, v in each.placement[a].items()
                         if u in ("momentum_strategy", "low_vol_strategy"))
     each_sleeves = sum(v for p in each.placement.values() for u, v in p.items() if u in ("momentum_strategy",
                                                                                       "low_vol_strategy"))
