@@ -4,7 +4,8 @@ All loaders return prices indexed by a tz-naive ``DatetimeIndex`` of trading day
 per symbol. Nothing is filled in: a missing file is a ``DataError``; gaps stay gaps.
 
 Calendars differ: stocks, ETFs and bonds trade on US business days, crypto on every UTC
-calendar day; ``asset_prices`` aligns symbols with an inner join.
+calendar day, and the WTI crude spot price is published on the oil market's days (its blank
+holidays stay NaN); ``asset_prices`` aligns symbols with an inner join.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from src.errors import DataError
-from src.utils.bond_series import treasury_index_frame
+from src.utils.bond_series import total_return_index, treasury_index_frame
 
 MARKET_DIR = Path(__file__).resolve().parents[1] / "data" / "market"
 
@@ -30,14 +31,19 @@ SPY_BASE_LEVEL = 100.0
 CRYPTO_FILE = "crypto_daily.csv.gz"
 CRYPTO_SYMBOLS = ("BTC", "ETH", "BNB", "SOL", "XRP")
 TREASURY_YIELDS_FILE = "us_treasury_yields_daily.csv.gz"
-GROUPS = (*PRICE_FILES, "spy", "crypto", "bonds")
+# The 3-month Treasury bill rolled daily (group "bills"): the bond_series derivation at 0.25 years.
+BILL_SYMBOL, BILL_COLUMN, BILL_MATURITY_YEARS = "UST3M", "3month", 0.25
+# WTI crude oil spot (FRED DCOILWTICO, via the arch package): US dates, "." where not published.
+WTI_FILE, WTI_COLUMN, WTI_SYMBOL = "wti_crude_daily.csv.gz", "DCOILWTICO", "WTI"
+GROUPS = (*PRICE_FILES, "spy", "crypto", "bonds", "bills", "commodities")
 
 
-def _read_csv(name: str, date_column: str) -> pd.DataFrame:
+def _read_csv(name: str, date_column: str, *, date_format: str | None = None,
+              na_values: list[str] | None = None) -> pd.DataFrame:
     path = MARKET_DIR / name
     if not path.is_file():
         raise DataError(f"market data file {path} is missing")
-    frame = pd.read_csv(path, parse_dates=[date_column])
+    frame = pd.read_csv(path, parse_dates=[date_column], date_format=date_format, na_values=na_values)
     dates = pd.DatetimeIndex(frame.pop(date_column))
     if dates.tz is not None:
         dates = dates.tz_convert(None)
@@ -58,6 +64,15 @@ def _load_group(group: str) -> pd.DataFrame:
         return _crypto_columns("close")
     if group == "bonds":
         return treasury_index_frame(_treasury_yields())
+    if group == "bills":
+        yields = _treasury_yields()[BILL_COLUMN].rename(BILL_SYMBOL)
+        return total_return_index(yields, BILL_MATURITY_YEARS).to_frame()
+    if group == "commodities":
+        wti = _read_csv(WTI_FILE, "Date", date_format="%m/%d/%Y", na_values=["."])
+        if list(wti.columns) != [WTI_COLUMN]:
+            raise DataError(f"market data file {MARKET_DIR / WTI_FILE} has columns {list(wti.columns)}, "
+                            f"not [{WTI_COLUMN!r}]")
+        return wti.rename(columns={WTI_COLUMN: WTI_SYMBOL})
     return _read_csv(PRICE_FILES[group], "Date")
 
 
@@ -108,11 +123,14 @@ def load_prices(group: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    group : {"stocks", "index", "factor_etfs", "spy", "crypto", "bonds"}
+    group : {"stocks", "index", "factor_etfs", "spy", "crypto", "bonds", "bills", "commodities"}
         Which file: the 20 S&P 500 stocks, the S&P 500 index, the five iShares factor ETFs,
         the SPY total-return index, the Binance daily closes in USDT (BTC, ETH, BNB, SOL, XRP;
-        NaN before a pair's first covered day), or the constant-maturity Treasury total-return
-        indices derived from the yields (UST10Y, UST5Y; see ``src.utils.bond_series``).
+        NaN before a pair's first covered day), the constant-maturity Treasury total-return
+        indices derived from the yields (UST10Y, UST5Y; see ``src.utils.bond_series``), the
+        3-month Treasury bill rolled daily (UST3M: the same derivation on the 3-month yields,
+        maturity 0.25 years), or the WTI crude oil spot price in USD a barrel (WTI: a spot price,
+        not a futures fund's total return; NaN on the days it was not published).
 
     Returns
     -------
