@@ -10,6 +10,12 @@ From flags (no prompt; bad input exits 2 with one line and writes nothing)::
         --allocations momentum_strategy=0.3,low_vol_strategy=0.3,KO=0.4 \
         --method calendar --params '{"frequency": "quarterly"}' --output src/data/portfolios/core.json
 
+Or start from a model portfolio (All Weather, 60/40, Permanent, Risk Parity, or your own in
+``src/data/models/*.json`` or ``--models-file``; see ``src.portfolios``): the interactive builder
+asks first, and for scripts::
+
+    python src/utils/portfolio_builder.py --model all_weather [--name "My AW"] [--method calendar]
+
 The file it saves is what ``main.py --config`` and ``load_portfolio_file`` read. Crypto units
 (BTC, ETH, BNB, SOL, XRP, in USDT) and the crypto sleeves (``btc_trend``, ``crypto_equal_weight``)
 are chosen like any other; a portfolio whose units all trade every calendar day has its risk
@@ -32,6 +38,7 @@ from termcolor import colored  # noqa: E402
 from src.agents.strategy_registry_agent import StrategyRegistryAgent  # noqa: E402
 from src.errors import ConfigError, RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PARAMS_BY_METHOD, PortfolioConfig, RebalancingMethod, RiskLimits  # noqa: E402
+from src.portfolios import MODEL_RISK_LIMITS, ModelPortfolio, follow_model, model_catalogue  # noqa: E402
 from src.utils.config_files import PortfolioFile, parse_allocations, save_portfolio_file  # noqa: E402
 from src.utils.market_data import CRYPTO_SYMBOLS, available_symbols  # noqa: E402
 from src.utils.paths import PORTFOLIOS_DIR, slug  # noqa: E402
@@ -142,12 +149,102 @@ def _weight(total_so_far: float, limits: RiskLimits):
     return convert
 
 
-def interactive(registry: StrategyRegistryAgent, ask: Ask = input, out=print) -> PortfolioFile:
+def _ask_params(ask: Ask, method: RebalancingMethod, out) -> dict:
+    """The method's parameters, field by field (Enter keeps a default), until they validate."""
+    params_model = PARAMS_BY_METHOD[method]
+    while True:
+        params = {}
+        for field, info in params_model.model_fields.items():
+            default = info.get_default(call_default_factory=True)
+            shown = getattr(default, "value", default)
+            answer = ask(f"  {field} [{shown}] ({info.description}): ").strip()
+            if answer:
+                params[field] = json.loads(answer) if answer[0] in "[{" else answer
+        try:
+            params_model.model_validate(params)
+            return params
+        except ValidationError as exc:
+            out(colored(f"  {one_line_error(exc)}; please enter the parameters again", "red"))
+
+
+def _percent(weight: float) -> str:
+    return f"{weight * 100:.4g}%"
+
+
+def show_models(catalogue: dict[str, ModelPortfolio], out=print) -> None:
+    """One line per model: its real tickers and weights, and the shipped unit standing in for each."""
+    out(colored("model portfolios (real tickers -> the shipped units the demo uses):", attrs=["bold"]))
+    for model in catalogue.values():
+        parts = [f"{t} {_percent(w)} -> {model.proxies[t]}" if t in model.proxies else f"{t} {_percent(w)} (no proxy)"
+                 for t, w in model.holdings.items()]
+        weighting = ", equal risk contributions" if model.weighting == "equal_risk" else ""
+        out(f"  {model.name:<14}{model.title}{weighting}: {', '.join(parts)}")
+
+
+def substitution_lines(model: ModelPortfolio) -> list[str]:
+    """What the demo does with each holding that has no shipped proxy, one line each."""
+    others = ", ".join(dict.fromkeys(model.proxies.values()))
+    return [f"{s.ticker}: {s.reason}; its weight goes "
+            f"{'to ' + s.moved_to if s.moved_to else 'to ' + others + ' in proportion to their weights'}"
+            for s in model.substitutions]
+
+
+def _show_model(model: ModelPortfolio, out) -> None:
+    out(f"{model.title}: {model.description}")
+    out(f"  source: {model.source}")
+    for ticker, note in model.proxy_notes.items():
+        out(f"  {ticker} -> {model.proxies[ticker]}: {note}")
+    for line in substitution_lines(model):
+        out(colored(f"  {line}", "yellow"))
+    kind = "nominal weights (the risk_parity engine sets the real ones)" if model.weighting == "equal_risk" else "targets"
+    out(f"  {kind}: " + ", ".join(f"{u} {w:.2%}" for u, w in model.proxy_targets().items()))
+
+
+def _from_model(model: ModelPortfolio, catalogue: dict[str, ModelPortfolio], ask: Ask, out) -> PortfolioFile:
+    """Name and (optionally) method of a portfolio that follows ``model``."""
+    _show_model(model, out)
+    name = ask(f"portfolio name [{model.title}]: ").strip() or model.title
+    out(f"risk limits: the defaults with the per-unit caps opened (max_single_strategy "
+        f"{MODEL_RISK_LIMITS['max_single_strategy']}, min_single_strategy {MODEL_RISK_LIMITS['min_single_strategy']}), "
+        f"so they do not rewrite the model's weights")
+
+    def method_of(text: str) -> Optional[RebalancingMethod]:
+        if not text:
+            return None
+        follow_model(model.name, method=text, catalogue=catalogue)  # refuses what the model's weighting forbids
+        return RebalancingMethod(text)
+
+    default = "risk_parity" if model.weighting == "equal_risk" else "threshold with the 5/25 band"
+    method = _ask_until(ask, f"method [{default}]: ", method_of, out)
+    params = None if method is None else _ask_params(ask, method, out)
+    return follow_model(model.name, portfolio_name=name, method=method and method.value, params=params,
+                        catalogue=catalogue)
+
+
+def _model_of(catalogue: dict[str, ModelPortfolio]):
+    def convert(text: str) -> Optional[ModelPortfolio]:
+        if not text:
+            return None
+        if text not in catalogue:
+            raise ValueError(f"model={text!r} is not one of {sorted(catalogue)}")
+        return catalogue[text]
+    return convert
+
+
+def interactive(registry: StrategyRegistryAgent, ask: Ask = input, out=print,
+                catalogue: Optional[dict[str, ModelPortfolio]] = None) -> PortfolioFile:
     """Ask for everything, checking each answer as it is typed.
 
-    Order: name, risk limits (so weights can be checked against them), units and weights,
-    method and its parameters.
+    Order: a model portfolio to start from (Enter for none: then name, risk limits (so weights
+    can be checked against them), units and weights, method and its parameters); from a model,
+    the name and optionally another method.
     """
+    catalogue = model_catalogue() if catalogue is None else catalogue
+    show_models(catalogue, out)
+    model = _ask_until(ask, f"start from a model portfolio? ({', '.join(catalogue)}; Enter for none): ",
+                       _model_of(catalogue), out)
+    if model is not None:
+        return _from_model(model, catalogue, ask, out)
     name = _ask_until(ask, "portfolio name: ", _non_empty, out)
     limits = _ask_limits(ask, out)
     show_registry(registry, out)
@@ -160,45 +257,46 @@ def interactive(registry: StrategyRegistryAgent, ask: Ask = input, out=print) ->
                                        _weight(sum(allocations.values()), limits), out)
     methods = ", ".join(m.value for m in RebalancingMethod)
     method = _ask_until(ask, f"method ({methods}) [threshold]: ", lambda t: RebalancingMethod(t or "threshold"), out)
-    params_model = PARAMS_BY_METHOD[method]
-    while True:
-        params = {}
-        for field, info in params_model.model_fields.items():
-            default = info.get_default(call_default_factory=True)
-            shown = getattr(default, "value", default)
-            answer = ask(f"  {field} [{shown}] ({info.description}): ").strip()
-            if answer:
-                params[field] = json.loads(answer) if answer[0] in "[{" else answer
-        try:
-            params_model.model_validate(params)
-            break
-        except ValidationError as exc:
-            out(colored(f"  {one_line_error(exc)}; please enter the parameters again", "red"))
+    params = _ask_params(ask, method, out)
     return build_file(name=name, allocations=allocations, method=method.value, params=params,
                       limits=limits.model_dump(), registry=registry)
 
 
 def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
     """Entry point; returns the exit code (2 for bad input, nothing written)."""
-    parser = argparse.ArgumentParser(description="Build a portfolio file (interactive without --name/--allocations).")
-    parser.add_argument("--name")
+    parser = argparse.ArgumentParser(description="Build a portfolio file (interactive without --name/--allocations/--model).")
+    parser.add_argument("--name", help="portfolio name (with --model: the model's title by default)")
     parser.add_argument("--allocations", help="unit=weight,unit=weight (strategy ids or symbols)")
-    parser.add_argument("--method", default="threshold", help=", ".join(m.value for m in RebalancingMethod))
-    parser.add_argument("--params", default="{}", help="method parameters as JSON")
+    parser.add_argument("--model", help="follow a model portfolio instead of --allocations (all_weather, sixty_forty, "
+                                        "permanent, risk_parity, or one of --models-file)")
+    parser.add_argument("--models-file", type=Path, action="append", default=[],
+                        help="a JSON file of your own model portfolios ({\"models\": [...]}); repeatable")
+    parser.add_argument("--method", help=", ".join(m.value for m in RebalancingMethod) + " (default threshold; "
+                                         "with --model: the model's own)")
+    parser.add_argument("--params", help="method parameters as JSON (default {}; with --model: the model's own)")
     parser.add_argument("--risk-limits", default="{}", help="risk limits as JSON (missing keys keep defaults)")
     parser.add_argument("--output", type=Path, help="where to save (default src/data/portfolios/<name>.json)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     args = parser.parse_args(argv)
     registry = StrategyRegistryAgent()
+    model = None
     try:
-        if args.name is None and args.allocations is None:
-            built = interactive(registry, ask)
+        if args.model is not None:
+            if args.allocations is not None:
+                raise ConfigError("--model and --allocations exclude each other (a model sets the allocations)")
+            catalogue = model_catalogue(args.models_file)
+            params = None if args.params is None else json_option("--params", args.params)
+            built = follow_model(args.model, portfolio_name=args.name, method=args.method, params=params,
+                                 risk_limits=json_option("--risk-limits", args.risk_limits), catalogue=catalogue)
+            model = catalogue[args.model]
+        elif args.name is None and args.allocations is None:
+            built = interactive(registry, ask, catalogue=model_catalogue(args.models_file))
         elif args.name is None or args.allocations is None:
             raise ConfigError("--name and --allocations go together (or give neither, for the interactive builder)")
         else:
-            params, limits = json_option("--params", args.params), json_option("--risk-limits", args.risk_limits)
-            built = build_file(name=args.name, allocations=parse_allocations(args.allocations), method=args.method,
-                               params=params, limits=limits, registry=registry)
+            params, limits = json_option("--params", args.params or "{}"), json_option("--risk-limits", args.risk_limits)
+            built = build_file(name=args.name, allocations=parse_allocations(args.allocations),
+                               method=args.method or "threshold", params=params, limits=limits, registry=registry)
         output = args.output or PORTFOLIOS_DIR / f"{slug(built.portfolio.name)}.json"
         if output.exists() and not args.force:
             raise ConfigError(f"--output {output} exists (pass --force to overwrite)")
@@ -212,6 +310,8 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
     except (EOFError, KeyboardInterrupt):
         print(colored("\nbuilder stopped; nothing saved", "yellow"), file=sys.stderr)
         return 130
+    for line in substitution_lines(model) if model is not None else []:
+        print(f"model {model.title}: {line}")
     if built.portfolio.risk_lookback_days == CALENDAR_DAYS:
         print("every unit trades every calendar day (crypto): figures annualised with 365 days, "
               "risk limits measured over the last 365 returns")

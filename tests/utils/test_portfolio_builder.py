@@ -55,6 +55,7 @@ def test_flags_when_output_exists_then_refused_without_force(tmp_path):
 
 def test_interactive_when_answers_have_mistakes_then_reprompts_and_saves(tmp_path):
     answers = iter([
+        "",                                # no model portfolio
         "My Sleeves",                      # name
         "",                                # keep default limits
         "momentum_strategy", "0.5", "0.4",  # 0.5 breaks max_single_strategy: asked again
@@ -78,7 +79,7 @@ def test_interactive_when_answers_have_mistakes_then_reprompts_and_saves(tmp_pat
 
 def test_interactive_when_input_ends_then_nothing_saved(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "src/utils/portfolio_builder.py"), "--output", str(tmp_path / "i.json")],
-                          input="Half done\n", capture_output=True, text=True, timeout=60)
+                          input="\nHalf done\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 130 and "nothing saved" in done.stderr and not (tmp_path / "i.json").exists()
 
 
@@ -111,6 +112,7 @@ def test_flags_when_crypto_mixed_with_stocks_then_weekday_calendar_keeps_252(tmp
 
 def test_interactive_when_crypto_portfolio_then_listed_with_its_calendar_and_saved(tmp_path, capsys):
     answers = iter([
+        "",                                                 # no model portfolio
         "Coins",                                            # name
         "",                                                 # keep default limits
         "BTC", "0.4", "ETH", "0.3",                         # coins, in USDT
@@ -125,3 +127,69 @@ def test_interactive_when_crypto_portfolio_then_listed_with_its_calendar_and_sav
     loaded = load_portfolio_file(tmp_path / "coins.json")
     assert set(loaded.portfolio.target_allocations) == {"BTC", "ETH", "btc_trend", "crypto_equal_weight"}
     assert loaded.portfolio.rebalancing_params.relative_drift == 0.25 and loaded.portfolio.risk_lookback_days == 365
+
+
+def test_flags_when_model_then_file_on_the_models_proxy_targets(tmp_path, capsys):
+    from src.portfolios import follow_model
+
+    out = tmp_path / "aw.json"
+    assert main(["--model", "all_weather", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert load_portfolio_file(out) == follow_model("all_weather")
+    assert "model All Weather: GLD: no gold price is shipped" in printed  # the substitution is said
+    assert "its weight goes to SPY, UST10Y, UST5Y, WTI in proportion to their weights" in printed
+
+
+def test_flags_when_model_with_name_method_and_params_then_they_replace_the_models_own(tmp_path):
+    out = tmp_path / "p.json"
+    assert main(["--model", "sixty_forty", "--name", "My 60/40", "--method", "calendar",
+                 "--params", '{"frequency": "quarterly"}', "--output", str(out)]) == 0
+    config = load_portfolio_file(out).portfolio
+    assert config.name == "My 60/40" and config.target_allocations == {"SPY": 0.6, "UST10Y": 0.4}
+    assert config.rebalancing_params.frequency.value == "quarterly"
+
+
+def test_flags_when_models_file_then_user_model_can_be_followed(tmp_path):
+    models = tmp_path / "models.json"
+    models.write_text('{"models": [{"name": "stocks_and_bills", "title": "Stocks and bills", "description": "d", '
+                      '"source": "s", "holdings": {"VTI": 0.7, "BIL": 0.3}, "proxies": {"VTI": "SPY", "BIL": "UST3M"}}]}')
+    out = tmp_path / "sb.json"
+    assert main(["--model", "stocks_and_bills", "--models-file", str(models), "--output", str(out)]) == 0
+    assert load_portfolio_file(out).portfolio.target_allocations == {"SPY": 0.7, "UST3M": 0.3}
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--model", "gold_bugs"], "model='gold_bugs' is not one of ['all_weather', 'permanent', 'risk_parity'"),
+    (["--model", "all_weather", "--allocations", "KO=1"], "--model and --allocations exclude each other"),
+    (["--model", "risk_parity", "--method", "threshold"], "which only the 'risk_parity' method computes"),
+    (["--model", "all_weather", "--models-file", "/nonexistent/m.json"], "models file /nonexistent/m.json does not exist"),
+])
+def test_flags_when_model_request_bad_then_exit_2_one_line_and_nothing_written(tmp_path, capsys, argv, fragment):
+    assert main([*argv, "--output", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err and not (tmp_path / "x.json").exists()
+
+
+def test_interactive_when_model_chosen_then_lists_models_and_saves_its_targets(tmp_path, capsys):
+    answers = iter(["gold_bugs",            # not a model: asked again
+                    "permanent", "",        # model; name: its title
+                    ""])                    # method: the model's own (5/25 band)
+    assert main(["--output", str(tmp_path / "p.json")], ask=lambda prompt: next(answers)) == 0
+    listing = capsys.readouterr().out
+    assert "permanent     Permanent Portfolio: VTI 25% -> SPY, TLT 25% -> UST10Y, GLD 25% (no proxy), BIL 25% -> UST3M" \
+        in listing
+    assert "model='gold_bugs' is not one of" in listing and "BIL -> UST3M: UST3M: the 3-month Treasury bill" in listing
+    config = load_portfolio_file(tmp_path / "p.json").portfolio
+    assert config.name == "Permanent Portfolio" and config.rebalancing_params.relative_drift == 0.25
+    assert config.target_allocations == pytest.approx({"SPY": 1 / 3, "UST10Y": 1 / 3, "UST3M": 1 / 3})
+
+
+def test_interactive_when_model_and_other_method_then_forbidden_method_asked_again(tmp_path, capsys):
+    answers = iter(["all_weather", "My AW",
+                    "risk_parity",                   # refused: would replace the static weights
+                    "calendar", "", "quarterly", "", ""])  # min_trade_size, frequency, rebalance_day, force
+    assert main(["--output", str(tmp_path / "aw.json")], ask=lambda prompt: next(answers)) == 0
+    assert "would replace the static weights of model 'all_weather'" in capsys.readouterr().out
+    config = load_portfolio_file(tmp_path / "aw.json").portfolio
+    assert config.name == "My AW" and config.rebalancing_params.frequency.value == "quarterly"
+    assert set(config.target_allocations) == {"SPY", "UST10Y", "UST5Y", "WTI"}
