@@ -158,13 +158,37 @@ class ModelFile(StrictModel):
     models: list[ModelPortfolio] = Field(min_length=1, description="The models (at least one).")
 
 
+def _profile_models() -> list[dict]:
+    """The seed-003 risk profiles (src/profiles) as models: stocks, bonds and cash held as VTI, BND
+    and BIL, with the same proxies as the 60/40 and Permanent models."""
+    from src.portfolios.builtin_models import BONDS_NOTE, CASH_NOTE, STOCKS_NOTE
+    from src.profiles.risk_profiles import PROFILES
+
+    out = []
+    for profile in PROFILES.values():
+        weights = {"VTI": float(profile.stocks), "BND": float(profile.bonds), "BIL": float(profile.cash)}
+        out.append({
+            "name": f"profile_{profile.name}",
+            "title": f"{profile.name.title()} risk profile",
+            "description": f"The {profile.name} risk profile as a portfolio: "
+                           f"{weights['VTI']:.0%} stocks, {weights['BND']:.0%} bonds, {weights['BIL']:.0%} cash.",
+            "source": "Seed 003's risk profiles (src/profiles/risk_profiles.py), one fund per asset class.",
+            "holdings": {t: w for t, w in weights.items() if w > 0},
+            "proxies": {t: u for t, u in {"VTI": "SPY", "BND": "UST10Y", "BIL": "UST3M"}.items() if weights[t] > 0},
+            "proxy_notes": {t: n for t, n in {"VTI": STOCKS_NOTE, "BND": BONDS_NOTE, "BIL": CASH_NOTE}.items()
+                            if weights[t] > 0},
+        })
+    return out
+
+
 @lru_cache(maxsize=None)
 def _builtins() -> tuple[ModelPortfolio, ...]:
-    return tuple(ModelPortfolio.model_validate(spec) for spec in BUILTIN_MODELS)
+    return tuple(ModelPortfolio.model_validate(spec) for spec in [*BUILTIN_MODELS, *_profile_models()])
 
 
 def builtin_models() -> dict[str, ModelPortfolio]:
-    """The four built-in models by name: all_weather, sixty_forty, permanent, risk_parity."""
+    """The built-in models by name: all_weather, sixty_forty, permanent, risk_parity, and the four
+    risk profiles as profile_balanced, profile_growth, profile_conservative, profile_income."""
     return {m.name: m for m in _builtins()}
 
 
@@ -231,6 +255,27 @@ def get_model(name: str, catalogue: Optional[dict[str, ModelPortfolio]] = None) 
         If there is no such model (naming it and the known ones).
     """
     catalogue = model_catalogue() if catalogue is None else catalogue
-    if name not in catalogue:
-        raise ConfigError(f"model={name!r} is not one of {sorted(catalogue)}")
-    return catalogue[name]
+    return catalogue[model_name(name, catalogue)]
+
+
+def model_name(text: str, catalogue: dict[str, ModelPortfolio]) -> str:
+    """The catalogue name ``text`` means: a model's name, or a risk profile or one of its aliases
+    ('growth', 'aggressive', 'retirement income', ...) meaning ``profile_<name>``.
+
+    Raises
+    ------
+    ConfigError
+        If it is neither (naming it and the known models).
+    """
+    if text in catalogue:
+        return text
+    from src.profiles.risk_profiles import resolve_profile
+
+    try:
+        profile = f"profile_{resolve_profile(text).name}"
+    except ConfigError:
+        profile = ""
+    if profile in catalogue:
+        return profile
+    raise ConfigError(f"model={text!r} is not one of {sorted(catalogue)} (or a risk profile such as 'growth', "
+                      f"'moderate', 'retirement income')")

@@ -39,6 +39,7 @@ from src.agents.strategy_registry_agent import StrategyRegistryAgent  # noqa: E4
 from src.errors import ConfigError, RebalancerError, one_line_error  # noqa: E402
 from src.models.portfolio_models import PARAMS_BY_METHOD, PortfolioConfig, RebalancingMethod, RiskLimits  # noqa: E402
 from src.portfolios import MODEL_RISK_LIMITS, ModelPortfolio, follow_model, model_catalogue  # noqa: E402
+from src.portfolios.model_catalogue import model_name  # noqa: E402
 from src.utils.config_files import PortfolioFile, parse_allocations, save_portfolio_file  # noqa: E402
 from src.utils.market_data import CRYPTO_SYMBOLS, available_symbols  # noqa: E402
 from src.utils.paths import PORTFOLIOS_DIR, slug  # noqa: E402
@@ -225,9 +226,10 @@ def _model_of(catalogue: dict[str, ModelPortfolio]):
     def convert(text: str) -> Optional[ModelPortfolio]:
         if not text:
             return None
-        if text not in catalogue:
-            raise ValueError(f"model={text!r} is not one of {sorted(catalogue)}")
-        return catalogue[text]
+        try:
+            return catalogue[model_name(text, catalogue)]  # a model, or a risk profile by name or alias
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
     return convert
 
 
@@ -288,7 +290,7 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
             params = None if args.params is None else json_option("--params", args.params)
             built = follow_model(args.model, portfolio_name=args.name, method=args.method, params=params,
                                  risk_limits=json_option("--risk-limits", args.risk_limits), catalogue=catalogue)
-            model = catalogue[args.model]
+            model = catalogue[model_name(args.model, catalogue)]
         elif args.name is None and args.allocations is None:
             built = interactive(registry, ask, catalogue=model_catalogue(args.models_file))
         elif args.name is None or args.allocations is None:

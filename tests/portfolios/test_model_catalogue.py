@@ -21,6 +21,8 @@ USER_MODEL = {
     "substitutions": [{"ticker": "GLD", "reason": "no gold price is shipped", "moved_to": "UST3M"}],
 }
 
+PROFILE_MODELS = ["profile_balanced", "profile_growth", "profile_conservative", "profile_income"]
+
 
 def write_models(tmp_path, *models, name="mine.json"):
     path = tmp_path / name
@@ -65,7 +67,7 @@ def test_builtin_when_gold_held_then_substitution_recorded_and_no_gold_unit(name
 def test_builtin_when_risk_parity_then_weighted_by_equal_risk_and_the_others_static():
     weightings = {name: m.weighting for name, m in builtin_models().items()}
     assert weightings == {"all_weather": "static", "sixty_forty": "static", "permanent": "static",
-                          "risk_parity": "equal_risk"}
+                          "risk_parity": "equal_risk", **{name: "static" for name in PROFILE_MODELS}}
 
 
 def test_load_model_file_when_valid_then_user_model_in_catalogue(tmp_path):
@@ -73,7 +75,8 @@ def test_load_model_file_when_valid_then_user_model_in_catalogue(tmp_path):
     (model,) = load_model_file(path)
     assert model.proxy_targets() == pytest.approx({"SPY": 0.4, "UST10Y": 0.2, "UST3M": 0.4})  # gold into bills
     catalogue = model_catalogue([path], models_dir=None)
-    assert list(catalogue) == ["all_weather", "sixty_forty", "permanent", "risk_parity", "golden_butterfly"]
+    assert list(catalogue) == ["all_weather", "sixty_forty", "permanent", "risk_parity", *PROFILE_MODELS,
+                               "golden_butterfly"]
     assert get_model("golden_butterfly", catalogue) == model
 
 
@@ -81,7 +84,7 @@ def test_model_catalogue_when_models_dir_has_files_then_read_in_name_order(tmp_p
     second = {**USER_MODEL, "name": "b_model"}
     write_models(tmp_path, second, name="b.json")
     write_models(tmp_path, USER_MODEL, name="a.json")
-    assert list(model_catalogue(models_dir=tmp_path))[4:] == ["golden_butterfly", "b_model"]
+    assert list(model_catalogue(models_dir=tmp_path))[8:] == ["golden_butterfly", "b_model"]
     assert list(model_catalogue(models_dir=tmp_path / "absent")) == list(builtin_models())
 
 

@@ -159,7 +159,7 @@ def test_flags_when_models_file_then_user_model_can_be_followed(tmp_path):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["--model", "gold_bugs"], "model='gold_bugs' is not one of ['all_weather', 'permanent', 'risk_parity'"),
+    (["--model", "gold_bugs"], "model='gold_bugs' is not one of ['all_weather', 'permanent', 'profile_balanced'"),
     (["--model", "all_weather", "--allocations", "KO=1"], "--model and --allocations exclude each other"),
     (["--model", "risk_parity", "--method", "threshold"], "which only the 'risk_parity' method computes"),
     (["--model", "all_weather", "--models-file", "/nonexistent/m.json"], "models file /nonexistent/m.json does not exist"),
