@@ -18,7 +18,7 @@ from pydantic import Field
 
 from src.household.location import LocationReport, location_report, unit_tax_profiles
 from src.household.models import HouseholdConfig, HouseholdPlan, HouseholdTrade
-from src.household.router import account_values, route
+from src.household.router import account_values, raise_cash, route
 from src.market.data import HistoricalMarketData
 from src.models.base import StrictModel
 from src.models.trading_models import OrderSide
@@ -33,7 +33,7 @@ class HouseholdResult(StrictModel):
     end: date = Field(description="Last day.")
     start_value: float = Field(description="Value of all accounts on the first day (after its trades).")
     end_value: float = Field(description="Value of all accounts at the end.")
-    deposits: float = Field(description="Money deposited over the run.")
+    deposits: float = Field(description="Money deposited over the run, net of withdrawals.")
     turnover: float = Field(description="Annualised one-sided turnover after the first day: traded / 2 / mean value / years.")
     fees: float = Field(description="Fees paid.")
     realized_taxable_gain: float = Field(description="Net gains realised in taxable accounts (after disallowed losses).")
@@ -55,14 +55,15 @@ def _classes(config: HouseholdConfig, market: HistoricalMarketData) -> dict[str,
 
 
 def _deposits(config: HouseholdConfig, days: pd.DatetimeIndex) -> dict[pd.Timestamp, dict[str, float]]:
-    """Deposits per first trading day of each month, per account."""
+    """Net flow per first trading day of each month, per account (deposits +, withdrawals -)."""
     firsts = days.to_series().groupby(days.to_period("M")).first()
     out: dict[pd.Timestamp, dict[str, float]] = {}
-    for d in config.deposits:
-        for day in firsts:
-            if day.date() >= d.start and (d.end is None or day.date() <= d.end) and day != days[0]:
-                out.setdefault(day, {}).setdefault(d.account, 0.0)
-                out[day][d.account] += d.monthly
+    for sign, flows in ((1.0, config.deposits), (-1.0, config.withdrawals)):
+        for d in flows:
+            for day in firsts:
+                if day.date() >= d.start and (d.end is None or day.date() <= d.end) and day != days[0]:
+                    out.setdefault(day, {}).setdefault(d.account, 0.0)
+                    out[day][d.account] += sign * d.monthly
     return out
 
 
@@ -86,8 +87,20 @@ def run_household_backtest(config: HouseholdConfig, start: date, end: Optional[d
     for i, day in enumerate(days):
         prices = {u: float(frame.at[day, u]) for u in units}
         for account, amount in flows.get(day, {}).items():
-            cash[account] += amount
-            deposited += amount
+            if amount < 0 and cash[account] < -amount:  # a withdrawal: sell first what the household can spare
+                plan = raise_cash(day=day.date(), account=account, need=-amount - cash[account], targets=targets,
+                                  ledger=ledger, cash=cash, prices=prices, fee_model=fee, routing=config.routing,
+                                  withdrawal=-amount)
+                for trade in plan.trades:
+                    _fill(ledger, cash, trade, day.date(), fee)
+                    traded += trade.notional
+                plans.append(plan)
+            taken = max(amount, -cash[account])  # never below zero: a shortfall is recorded, not invented
+            if taken - amount > 0.005:
+                plans.append(HouseholdPlan(day=day.date(), trades=[], skipped=[
+                    f"withdrawal from {account}: {-amount:,.2f} due, {-taken:,.2f} available after its sales"]))
+            cash[account] += taken
+            deposited += taken
         total = sum(account_values(ledger, cash, prices).values())
         weights = {u: sum(ledger.units(a, u) for a in cash) * prices[u] / total for u in units}
         breach = max(abs(weights[u] - targets[u]) for u in units) > config.band or \

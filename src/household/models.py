@@ -48,6 +48,10 @@ class HouseholdConfig(StrictModel):
         "registry strategies sleeves, everything else stock).")
     tax: TaxSettings = Field(default_factory=TaxSettings, description="Rates and wash-sale window of the household.")
     deposits: list[ScheduledDeposit] = Field(default_factory=list, description="Monthly contributions.")
+    withdrawals: list[ScheduledDeposit] = Field(
+        default_factory=list, description="Monthly withdrawals (``monthly`` is the amount taken out): the account "
+        "sells what the household holds most above target first (in a taxable account, the lots with the least "
+        "tax, by the tax settings' lot method), then the money leaves.")
     replay_start: date = Field(date(2015, 1, 2), description="First day of `main.py --household` (paper, real data).")
     replay_end: Optional[date] = Field(None, description="Last day (None: the end of the units' data).")
     band: float = Field(0.05, gt=0.0, le=1.0, description="A household check trades when a unit's weight is this far "
@@ -58,9 +62,10 @@ class HouseholdConfig(StrictModel):
         ids = [a.id for a in self.accounts]
         if len(set(ids)) != len(ids):
             raise ValueError(f"accounts: ids must be unique (got {ids})")
-        for i, deposit in enumerate(self.deposits):
-            if deposit.account not in ids:
-                raise ValueError(f"deposits[{i}].account={deposit.account!r} is not one of the accounts {ids}")
+        for kind, flows in (("deposits", self.deposits), ("withdrawals", self.withdrawals)):
+            for i, flow in enumerate(flows):
+                if flow.account not in ids:
+                    raise ValueError(f"{kind}[{i}].account={flow.account!r} is not one of the accounts {ids}")
         unknown = sorted(set(self.asset_classes) - set(self.portfolio.units))
         if unknown:
             raise ValueError(f"asset_classes: {unknown} are not units of the portfolio")

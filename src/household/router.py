@@ -118,3 +118,47 @@ def _checked(day: date, planned: list[HouseholdTrade], skipped: list[str], ledge
                                                  "reason": f"{trade.reason}; {decision.reason}"}))
     kept.sort(key=lambda t: t.side != OrderSide.SELL)
     return HouseholdPlan(day=day, trades=kept, skipped=skipped, wash_sale_decisions=notes)
+
+
+def raise_cash(*, day: date, account: str, need: float, targets: dict[str, float], ledger: TaxLedger,
+               cash: dict[str, float], prices: dict[str, float], fee_model: FeeModel, routing: str,
+               withdrawal: float) -> HouseholdPlan:
+    """Sales in ``account`` that raise ``need`` (a withdrawal of ``withdrawal`` is due).
+
+    ``household``: what the household holds most above its targets (measured after the money has
+    left) is sold first, water-filling on relative overweight, limited to what the account holds;
+    the rest pro rata to the account's holdings. ``each_account``: the account is rebalanced to the
+    targets at its value after the withdrawal (sales and buys).
+    """
+    import numpy as np
+
+    from src.orders.flows import _water_fill
+
+    units = list(targets)
+    held = np.array([ledger.units(account, u) * prices[u] for u in units])
+    # A hair more than needed: the fee is charged on what is actually sold.
+    gross = (need / max(1.0 - fee_model.bps / 10_000.0, 1e-9) + fee_model.fixed * len(units)) * 1.001
+    if routing == "each_account":
+        after = account_values(ledger, cash, prices)[account] - withdrawal - (gross - need)
+        planned = []
+        for unit, value in zip(units, held):
+            delta = targets[unit] * after - value
+            if abs(delta) > 1e-9:
+                side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+                planned.append(HouseholdTrade(account=account, unit=unit, side=side, units=abs(delta) / prices[unit],
+                                              price=prices[unit], reason="withdrawal: this account to target"))
+        planned.sort(key=lambda t: t.side != OrderSide.SELL)
+        return _checked(day, planned, [], ledger, prices)
+    total = sum(account_values(ledger, cash, prices).values()) - withdrawal
+    household = np.array([sum(ledger.units(a, u) for a in cash) * prices[u] for u in units])
+    weights = np.array([targets[u] for u in units])
+    over = np.minimum(np.maximum(household - weights * total, 0.0), held)
+    sells = _water_fill(over, np.maximum(weights * total, 1e-12), min(gross, held.sum()))
+    rest = min(gross, held.sum()) - sells.sum()
+    if rest > 1e-9:
+        left = held - sells
+        sells = sells + rest * left / left.sum()
+    planned = [HouseholdTrade(account=account, unit=u, side=OrderSide.SELL, units=v / prices[u], price=prices[u],
+                              reason="withdrawal: the household's most overweight first")
+               for u, v in zip(units, sells) if v > 1e-9]
+    return _checked(day, planned, [], ledger, prices)

@@ -115,6 +115,7 @@ def test_route_when_deposit_then_only_buys_in_depositing_account_most_underweigh
 @pytest.mark.parametrize("change, words", [
     ({"accounts": [{"id": "a", "owner": "x", "type": "taxable", "cash": 1}] * 2}, "ids must be unique"),
     ({"deposits": [{"account": "nope", "monthly": 10, "start": "2020-01-01"}]}, "deposits[0].account='nope'"),
+    ({"withdrawals": [{"account": "nope", "monthly": 10, "start": "2020-01-01"}]}, "withdrawals[0].account='nope'"),
     ({"asset_classes": {"TSLA": "stock"}}, "asset_classes: ['TSLA'] are not units"),
 ])
 def test_config_when_inconsistent_then_error_names_the_field(sample, change, words):
@@ -133,3 +134,20 @@ def test_main_household_when_sample_then_both_routings_printed_and_bad_file_one_
     assert main_module.main(["--household", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "accounts" in err and "Traceback" not in err
+
+
+def test_household_when_withdrawals_then_raised_from_overweights_with_less_turnover_than_each_account(sample, capsys):
+    drawn = HouseholdConfig.model_validate({**sample.model_dump(mode="json"), "withdrawals": [
+        {"account": "alex_taxable", "monthly": 6_000.0, "start": "2019-01-01"},
+        {"account": "alex_ira", "monthly": 2_000.0, "start": "2020-01-01"}]})
+    runs = {r: run_household_backtest(drawn.model_copy(update={"routing": r}), date(2015, 1, 2), date(2022, 12, 28))
+            for r in ("household", "each_account")}
+    house, each = runs["household"], runs["each_account"]
+    with capsys.disabled():
+        for name, r in runs.items():
+            print(f"\nwith withdrawals {name:13} end {r.end_value:,.0f}  turnover {r.turnover:.2%}  fees {r.fees:,.0f}  "
+                  f"realized taxable gains {r.realized_taxable_gain:,.0f}  net flows {r.deposits:,.0f}")
+    assert house.turnover < each.turnover and house.fees < each.fees
+    assert not [s for p in house.plans for s in p.skipped if s.startswith("withdrawal")]  # always raised in full
+    sales = [t for p in house.plans for t in p.trades if t.reason.startswith("withdrawal")]
+    assert sales and all(t.side == OrderSide.SELL for t in sales)
