@@ -136,6 +136,7 @@ def test_main_household_when_sample_then_both_routings_printed_and_bad_file_one_
     assert err.count("\n") == 1 and "accounts" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_household_when_withdrawals_then_raised_from_overweights_with_less_turnover_than_each_account(sample, capsys):
     drawn = HouseholdConfig.model_validate({**sample.model_dump(mode="json"), "withdrawals": [
         {"account": "alex_taxable", "monthly": 6_000.0, "start": "2019-01-01"},
