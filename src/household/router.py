@@ -4,7 +4,7 @@
 
 - each unit's household target value is its weight times the household's total;
 - a unit above target is sold where the sale costs least: tax-deferred accounts (no tax) first,
-  then taxable ones (``src.tax.prevention.route_sell``);
+  then taxable ones by the gain per unit their lots would realise (losses first);
 - a unit below target is bought where the asset-location rule places it, within each account's
   own cash (money cannot move between an IRA and a taxable account): bonds and high-turnover
   sleeves first in traditional IRAs and 401ks (their income and trading gains are taxed
@@ -69,7 +69,7 @@ def route(*, day: date, targets: dict[str, float], ledger: TaxLedger, cash: dict
         if sells:
             for unit, delta in deltas.items():
                 if delta < 0 and -delta >= min_trade_size * total:
-                    for t in route_sell(ledger, unit, -delta / prices[unit], prices[unit]):
+                    for t in _least_tax_sells(ledger, unit, -delta / prices[unit], prices[unit], day, list(cash)):
                         kind = "tax-deferred" if not types[t.account_id].taxable else "taxable"
                         planned.append(HouseholdTrade(account=t.account_id, unit=unit, side=OrderSide.SELL,
                                                       units=t.units, price=prices[unit],
@@ -95,6 +95,30 @@ def route(*, day: date, targets: dict[str, float], ledger: TaxLedger, cash: dict
                 skipped.append(f"{unit}: {delta:,.2f} not bought: no account has the cash (cash cannot move "
                                f"between accounts)")
     return _checked(day, planned, skipped, ledger, prices)
+
+
+def _least_tax_sells(ledger: TaxLedger, unit: str, units: float, price: float, day: date,
+                     accounts: list[str]) -> list[PlannedTrade]:
+    """A household sale split across accounts where it costs the least tax: tax-deferred accounts
+    (no tax) first, then taxable ones by the gain per unit their cheapest lots would realise
+    (a loss first); ``route_sell``'s split, reordered."""
+    def gain_per_unit(account: str) -> float:
+        held = ledger.units(account, unit)
+        if held <= 0 or not ledger.account(account).account_type.taxable:
+            return float("-inf")  # tax-deferred: no tax either way
+        picks = ledger.select_lots(account_id=account, symbol=unit, units=held, price=price, trade_date=day)
+        return sum((price - lot.basis_per_unit) * n for lot, n in picks) / held
+
+    order = sorted(accounts, key=lambda a: (gain_per_unit(a), a))
+    left, out = units, []
+    for account in order:
+        take = min(ledger.units(account, unit), left)
+        if take > 1e-12:
+            out.append(PlannedTrade(account_id=account, symbol=unit, side=OrderSide.SELL, units=take, price=price))
+            left -= take
+    if left > 1e-9 * max(1.0, units):  # more than the household holds: route_sell says so
+        return route_sell(ledger, unit, units, price)
+    return out
 
 
 def _checked(day: date, planned: list[HouseholdTrade], skipped: list[str], ledger: TaxLedger,

@@ -152,3 +152,13 @@ def test_household_when_withdrawals_then_raised_from_overweights_with_less_turno
     assert not [s for p in house.plans for s in p.skipped if s.startswith("withdrawal")]  # always raised in full
     sales = [t for p in house.plans for t in p.trades if t.reason.startswith("withdrawal")]
     assert sales and all(t.side == OrderSide.SELL for t in sales)
+
+
+def test_route_when_taxable_accounts_hold_gain_and_loss_then_sold_where_the_lots_lose_first():
+    ledger = ledger_of(("gain", AccountType.TAXABLE), ("loss", AccountType.TAXABLE))
+    ledger.buy(account_id="gain", symbol="KO", units=100, price=30.0, trade_date=date(2019, 1, 2))
+    ledger.buy(account_id="loss", symbol="KO", units=100, price=70.0, trade_date=date(2019, 1, 2))
+    plan = route(day=date(2021, 1, 4), targets={"KO": 0.6}, ledger=ledger, cash={"gain": 0.0, "loss": 0.0},
+                 prices={"KO": 50.0}, classes={}, fee_model=FeeModel(bps=0.0), min_trade_size=0.001,
+                 routing="household")
+    assert [(t.account, round(t.units)) for t in plan.trades] == [("loss", 80)]
