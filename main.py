@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.household:
             from src.runtime.household import run_household
 
-            return run_household(args.household)
+            return run_household(args.household, args.data_dir)
         return run_loop(args, stop)
     except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)

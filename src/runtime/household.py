@@ -11,6 +11,9 @@ from termcolor import colored
 from src.errors import ConfigError, one_line_error
 from src.household.backtest import HouseholdResult, run_household_backtest
 from src.household.models import HouseholdConfig
+from src.utils.account_lock import AccountLock
+from src.utils.atomic_io import atomic_write_text
+from src.utils.paths import slug
 
 
 def load_household(path: Path) -> HouseholdConfig:
@@ -37,10 +40,26 @@ def print_result(name: str, routing: str, result: HouseholdResult) -> None:
         print(f"  {account:16} {held}")
 
 
-def run_household(path: Path) -> int:
+def write_plans(result: HouseholdResult, name: str, data_dir: Path) -> int:
+    """Each check that traded as one JSON file, ``household_<name>_YYYYMMDD.json`` (every trade
+    with its account and reason, every wash-sale decision and skip), written atomically."""
+    seen: dict[str, int] = {}
+    for plan in result.plans:
+        stem = f"household_{slug(name)}_{plan.day:%Y%m%d}"
+        seen[stem] = seen.get(stem, 0) + 1  # a withdrawal's sales and the day's check: _2 keeps them apart
+        suffix = "" if seen[stem] == 1 else f"_{seen[stem]}"
+        atomic_write_text(Path(data_dir) / f"{stem}{suffix}.json", plan.model_dump_json(indent=1) + "\n")
+    return len(result.plans)
+
+
+def run_household(path: Path, data_dir: Path) -> int:
     config = load_household(path)
     for routing in ("household", "each_account"):
         result = run_household_backtest(config.model_copy(update={"routing": routing}), config.replay_start,
                                         config.replay_end)
         print_result(config.name, routing, result)
+        if routing == "household":
+            with AccountLock(data_dir):
+                written = write_plans(result, config.name, data_dir)
+            print(f"{written} household plan(s) written to {data_dir}/household_{slug(config.name)}_*.json")
     return 0

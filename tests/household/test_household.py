@@ -126,12 +126,16 @@ def test_config_when_inconsistent_then_error_names_the_field(sample, change, wor
 def test_main_household_when_sample_then_both_routings_printed_and_bad_file_one_line_exit_2(tmp_path, capsys):
     import main as main_module
 
-    assert main_module.main(["--household", str(SAMPLE)]) == 0
+    assert main_module.main(["--household", str(SAMPLE), "--data-dir", str(tmp_path / "d")]) == 0
     out = capsys.readouterr().out
     assert "household routing" in out and "each_account routing" in out and "alex_roth" in out
+    plans = sorted((tmp_path / "d").glob("household_two_person_household_*.json"))
+    first = json.loads(plans[0].read_text())
+    assert len(plans) > 10 and first["day"] == "2015-01-02"
+    assert all(t["account"] and t["reason"] for t in first["trades"])  # every order names its account
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "x", "portfolio": {}, "accounts": []}')
-    assert main_module.main(["--household", str(bad)]) == 2
+    assert main_module.main(["--household", str(bad), "--data-dir", str(tmp_path / "d2")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "accounts" in err and "Traceback" not in err
 
