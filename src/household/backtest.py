@@ -115,7 +115,8 @@ def run_household_backtest(config: HouseholdConfig, start: date, end: Optional[d
         elif (day in months and breach) or day in flows:
             plan = route(day=day.date(), targets=targets, ledger=ledger, cash=cash, prices=prices, classes=classes,
                          fee_model=fee, min_trade_size=config.portfolio.rebalancing_params.min_trade_size,
-                         routing=config.routing, sells=breach or config.routing == "each_account")
+                         routing=config.routing, sells=breach or config.routing == "each_account",
+                         drag_rates=report.drag_rates)
             for trade in plan.trades:
                 _fill(ledger, cash, trade, day.date(), fee)
                 if i > 0:

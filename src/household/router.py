@@ -40,6 +40,13 @@ PREFERENCE = {
 }
 
 
+def _preference(unit: str, classes: dict[str, str], drag_rates: dict[str, float] | None) -> tuple:
+    if drag_rates and unit in drag_rates:
+        median = sorted(drag_rates.values())[len(drag_rates) // 2]
+        return PREFERENCE["bond"] if drag_rates[unit] > median else PREFERENCE["stock"]
+    return PREFERENCE[classes.get(unit, "stock")]
+
+
 def account_values(ledger: TaxLedger, cash: dict[str, float], prices: dict[str, float]) -> dict[str, float]:
     """Cash plus holdings at ``prices`` per account."""
     return {a: c + sum(ledger.units(a, u) * p for u, p in prices.items()) for a, c in cash.items()}
@@ -47,8 +54,11 @@ def account_values(ledger: TaxLedger, cash: dict[str, float], prices: dict[str, 
 
 def route(*, day: date, targets: dict[str, float], ledger: TaxLedger, cash: dict[str, float],
           prices: dict[str, float], classes: dict[str, str], fee_model: FeeModel, min_trade_size: float,
-          routing: str, sells: bool = True) -> HouseholdPlan:
-    """The household's trades for ``targets`` (see the module docstring)."""
+          routing: str, sells: bool = True, drag_rates: dict[str, float] | None = None) -> HouseholdPlan:
+    """The household's trades for ``targets`` (see the module docstring). With ``drag_rates`` (tax a
+    year per unit of value in a taxable account, from the location report) a unit whose drag is
+    above the median is bought first in tax-deferred accounts and one below first in the Roth
+    and taxable ones, as the location rule placed them; without, by asset class (``PREFERENCE``)."""
     values = account_values(ledger, cash, prices)
     total = sum(values.values())
     types = {a: ledger.account(a).account_type for a in cash}
@@ -81,7 +91,7 @@ def route(*, day: date, targets: dict[str, float], ledger: TaxLedger, cash: dict
         for unit, delta in sorted(deltas.items(), key=lambda kv: -kv[1] / max(targets[kv[0]], 1e-12)):
             if delta < min_trade_size * total:
                 continue
-            order = PREFERENCE[classes.get(unit, "stock")]
+            order = _preference(unit, classes, drag_rates)
             for account in sorted(cash, key=lambda a: (order.index(types[a]), a)):
                 spend = min(delta, max(0.0, (free[account] - fee_model.fixed) / rate))
                 if spend < min_trade_size * min(total, values[account]) or spend <= 0:
