@@ -24,7 +24,7 @@ from src.errors import ConfigError, RebalancerError, UnknownUnitError
 from src.agents.portfolio_integration import PortfolioIntegration
 from src.agents.strategy_registry_agent import StrategyRegistryAgent
 from src.brokers.base import Broker
-from src.brokers.markets import snapshot_rules
+from src.brokers.markets import paper_venue_rules
 from src.brokers.paper import PaperBroker
 from src.engines.factory import resolve_engine
 from src.engines.base import RebalancingEngine
@@ -51,7 +51,6 @@ from src.models.execution_models import (
     ValuePoint,
 )
 from src.models.portfolio_models import PortfolioConfig, PortfolioState, StrategyPosition, UnitKind
-from src.models.venue_models import VenueRules
 from src.pipeline import make_plan_id, plan_rebalance
 from src.tax.overlay import make_tax_overlay
 from src.utils.account_lock import AccountLock
@@ -393,16 +392,3 @@ class PortfolioRebalancingAgent:
         self.state.journal_sequence = len(self.rebalancing_history)
         self.broker.checkpoint()
         self.state_store.save(self.state)
-
-
-def paper_venue_rules(config: PortfolioConfig, settings: RuntimeSettings, assets: list[str]) -> Optional[VenueRules]:
-    """The shipped market rules of the exchange a paper portfolio names (None without one) for its
-    plain assets (strategy sleeves are not exchange markets), so a paper run rounds and skips
-    exactly as that exchange would."""
-    if settings.exchange is None:
-        return None
-    rules = snapshot_rules(settings.exchange.id, assets, settings.exchange.quote)
-    if rules.missing:
-        log.warning("%s: no %s market rules shipped for %s; they trade without venue rules in paper mode",
-                    config.name, settings.exchange.id, rules.missing)
-    return rules

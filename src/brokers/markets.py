@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+import logging
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 import ccxt
 
 from src.errors import ConfigError, DataError
 from src.models.venue_models import MarketRules, VenueRules
 from src.utils.paths import MARKET_DIR
+
+if TYPE_CHECKING:
+    from src.models.execution_models import RuntimeSettings
+    from src.models.portfolio_models import PortfolioConfig
+
+log = logging.getLogger(__name__)
 
 
 def unit_symbol(unit: str, quote: str) -> str:
@@ -79,3 +86,16 @@ def check_exchange_id(venue: str) -> None:
     if venue not in ccxt.exchanges:
         raise ConfigError(f"runtime.exchange.id={venue!r} is not a ccxt exchange (see ccxt.exchanges, e.g. "
                           f"'binance', 'kraken', 'coinbase')")
+
+
+def paper_venue_rules(config: "PortfolioConfig", settings: "RuntimeSettings", assets: list[str]) -> Optional[VenueRules]:
+    """The shipped market rules of the exchange a paper portfolio names (None without one) for its
+    plain assets (strategy sleeves are not exchange markets), so a paper run rounds and skips
+    exactly as that exchange would."""
+    if settings.exchange is None:
+        return None
+    rules = snapshot_rules(settings.exchange.id, assets, settings.exchange.quote)
+    if rules.missing:
+        log.warning("%s: no %s market rules shipped for %s; they trade without venue rules in paper mode",
+                    config.name, settings.exchange.id, rules.missing)
+    return rules

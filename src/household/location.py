@@ -136,8 +136,8 @@ def _index_dividend_yield(as_of: pd.Timestamp) -> tuple[float, str]:
     start = both.loc[: end - pd.DateOffset(years=1)].index[-1]
     ratio = (both.loc[end] / both.loc[start]).to_numpy()
     value = float(ratio[0] / ratio[1] - 1.0)
-    late = "" if end == as_of else (f" (the last common day of SPY and the index on or before as_of; SPY's "
-                                    f"shipped series ends 2018-04-27: later, its last trailing year is used)")
+    late = "" if end == as_of else (" (the last common day of SPY and the index on or before as_of; SPY's "
+                                    "shipped series ends 2018-04-27: later, its last trailing year is used)")
     note = (f"dividend_yield: the S&P 500's trailing-year dividend yield, SPY total return over the S&P 500 price "
             f"index {start.date()}..{end.date()}{late}, net of SPY's fees, applied to the unit as the index's yield")
     if value < 0.0:
