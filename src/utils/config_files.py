@@ -1,8 +1,9 @@
 """Portfolio files: what the builder saves and the agent and ``main.py`` load.
 
-A file is JSON: ``{"portfolio": <PortfolioConfig>, "runtime": <RuntimeSettings>}``. Loading
-validates everything once; any problem is a ``ConfigError`` with one line naming the file, the
-field and the value.
+A file is JSON or YAML (``.yaml``/``.yml``, see ``src/utils/yaml_config.py``):
+``{"portfolio": <PortfolioConfig>, "runtime": <RuntimeSettings>}``. Loading validates everything
+once; any problem is a ``ConfigError`` with one line naming the file, the field and the value (and,
+for YAML, the line).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from src.models.execution_models import RuntimeSettings
 from src.models.portfolio_models import PortfolioConfig
 from src.utils.atomic_io import atomic_write_text
 from src.utils.paths import PORTFOLIOS_DIR
+from src.utils.yaml_config import read_yaml, yaml_validation_error
 
 SAMPLE_PORTFOLIO = PORTFOLIOS_DIR / "sample_portfolio.json"
+SAMPLE_PORTFOLIO_YAML = PORTFOLIOS_DIR / "sample_portfolio.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class PortfolioFile(StrictModel):
@@ -35,15 +39,21 @@ def load_portfolio_file(path: Path) -> PortfolioFile:
     Raises
     ------
     ConfigError
-        If the file is missing, is not JSON, or does not validate (one line, names the field).
+        If the file is missing, is not JSON (YAML for a ``.yaml``/``.yml`` file), or does not
+        validate (one line, names the field; for YAML also the line).
     """
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"config file {path} is a folder, not a portfolio file")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
+    key_lines = None  # for YAML: the line of each key, to name it in a validation error
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in YAML_SUFFIXES:
+            raw, key_lines = read_yaml(path, text)
+        else:
+            raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except UnicodeDecodeError as exc:
@@ -53,6 +63,8 @@ def load_portfolio_file(path: Path) -> PortfolioFile:
     try:
         return PortfolioFile.model_validate(raw)
     except ValidationError as exc:
+        if key_lines is not None:
+            raise yaml_validation_error(f"config file {path}", exc, key_lines) from exc
         raise ConfigError(f"config file {path}: {one_line_error(exc)}") from exc
 
 
