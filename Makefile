@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run plan demo quality builder tlh test test-fast registry bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .  # the `kit` command
 	touch $@
 
 run: $(BIN)/.installed  ## the main job: replay real history in paper mode on the sample portfolio

@@ -1,0 +1,71 @@
+"""The installed ``kit`` command in a subprocess: every subcommand, human and --json, and the
+refusal paths (stale plan id, no confirmation, bad YAML, unknown model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KIT = Path(sys.executable).parent / "kit"
+SAMPLE = ROOT / "src/data/portfolios/sample_portfolio.json"
+HOLDINGS = ROOT / "src/data/portfolios/seed003_holdings.json"
+
+pytestmark = pytest.mark.skipif(not KIT.exists(), reason="kit is installed by the Makefile's set-up (pip install -e .)")
+
+
+def kit(*args: str, data: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    extra = ["--data-dir", str(data)] if data is not None else []
+    return subprocess.run([str(KIT), "rebalance", *args, *extra], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, timeout=180)
+
+
+def test_kit_status_when_new_account_then_positions_and_no_event(tmp_path):
+    human = kit("status", "--config", str(SAMPLE), data=tmp_path)
+    assert human.returncode == 0 and "last event: none" in human.stdout and "drift" in human.stdout
+    machine = json.loads(kit("status", "--config", str(SAMPLE), "--json", data=tmp_path).stdout)
+    assert machine["last_event"] is None and {p["unit"] for p in machine["positions"]} >= {"JNJ", "XOM"}
+
+
+def test_kit_preview_then_execute_when_plan_id_matches_then_executed_and_history_shows_it(tmp_path):
+    plan = json.loads(kit("preview", "--config", str(SAMPLE), "--json", data=tmp_path).stdout)
+    assert plan["status"] == "orders" and plan["orders"] and len(plan["plan_id"]) == 16
+    stale = kit("execute", "--config", str(SAMPLE), "--plan-id", "0000000000000000", "--yes", data=tmp_path)
+    assert stale.returncode == 1 and "is stale" in stale.stderr and stale.stderr.count("\n") == 1
+    unconfirmed = kit("execute", "--config", str(SAMPLE), "--plan-id", plan["plan_id"], data=tmp_path)
+    assert unconfirmed.returncode == 1 and "no confirmation" in unconfirmed.stderr
+    assert not list(tmp_path.glob("rebalance_*.json"))  # refused: nothing sent, nothing written
+    done = kit("execute", "--config", str(SAMPLE), "--plan-id", plan["plan_id"], "--yes", "--json", data=tmp_path)
+    assert done.returncode == 0, done.stderr
+    event = json.loads(done.stdout)["event"]
+    assert event["event_id"] == plan["plan_id"] and [o["client_order_id"] for o in event["orders"]] == \
+        [o["client_order_id"] for o in plan["orders"]]
+    history = json.loads(kit("history", "--config", str(SAMPLE), "--json", data=tmp_path).stdout)
+    assert [e["event_id"] for e in history["events"]] == [plan["plan_id"]]
+    assert "orders" in kit("history", "--config", str(SAMPLE), data=tmp_path).stdout
+
+
+def test_kit_model_when_known_or_profile_alias_then_shown_and_unknown_then_exit_2():
+    shown = json.loads(kit("model", "all_weather", "--json").stdout)
+    assert shown["demo_targets"]["SPY"] == pytest.approx(0.3243, abs=1e-4)
+    assert "Growth risk profile" in kit("model", "aggressive").stdout
+    unknown = kit("model", "gold_bugs")
+    assert unknown.returncode == 2 and "model='gold_bugs' is not one of" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_kit_profile_when_growth_then_trade_list():
+    out = kit("profile", "growth", "--holdings", str(HOLDINGS))
+    assert out.returncode == 0 and "SELL  STRIPS-2040  25,000.00" in out.stdout
+
+
+def test_kit_when_bad_yaml_config_then_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("portfolio:\n  name: x\n  target_allocations: [1, 2\n")
+    out = kit("status", "--config", str(bad), data=tmp_path / "d")
+    assert out.returncode == 2 and "not valid YAML" in out.stderr and out.stderr.count("\n") == 1
+    assert "Traceback" not in out.stderr
