@@ -200,6 +200,18 @@ class PortfolioRebalancingAgent:
         return {"orders": [o.model_dump(mode="json") for o in orders],
                 "wash_sale_checks": [d.model_dump(mode="json") for d in decisions], "impact": impact}
 
+    def preview_harvest(self) -> Optional[dict]:
+        """Tax-loss harvesting candidates now (losing lots, substitutes, estimated benefit) and the
+        orders a harvest would send; None without tax tracking. Writes nothing."""
+        if not self.tax:
+            return None
+        state = self._portfolio_state(extra_units=tuple(self.tax.settings.substitutes.values()))
+        saved = self.tax.book.model_copy(deep=True)  # planning notes lot choices; a preview keeps none
+        orders, report = self.tax.harvest_orders(state, self.config.fee_model, "preview",
+                                                 self.broker.slippage_reserve_bps)
+        self.tax.book = saved
+        return {"orders": [o.model_dump(mode="json") for o in orders], **report}
+
     def positions(self) -> list[StrategyPosition]:
         """Every configured or held unit: quantity, value, weight, target and drift."""
         state = self._portfolio_state()

@@ -169,6 +169,25 @@ def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str],
 
 @rebalance.command()
 @account_options
+def harvest(config: Path, data_dir: Path, as_json: bool) -> None:
+    """Tax-loss harvesting candidates with their estimated benefit, and the orders (not sent)."""
+    def go() -> int:
+        with _agent(config, data_dir) as agent:
+            found = agent.preview_harvest()
+        if found is None:
+            raise Refused("tax tracking is off: set runtime.tax (substitutes, rates) in the portfolio file")
+        candidates = found.get("harvest_candidates", [])
+        lines = [f"{len(candidates)} candidate(s), {len(found['orders'])} order(s) a harvest would send"]
+        lines += [f"  {c.get('symbol')}: loss {c.get('loss', 0):,.2f}, estimated benefit "
+                  f"{c.get('estimated_benefit', 0):,.2f}: {c.get('reason', '')}" for c in candidates]
+        lines += [f"  {o['side']:4} {o['quantity']:12.4f} {o['unit']:10} {o['reason']}" for o in found["orders"]]
+        _emit(as_json, found, lines)
+        return 0 if found["orders"] else NOTHING
+    _run(go)
+
+
+@rebalance.command()
+@account_options
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="newest N events")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="events on or after this day")
 def history(config: Path, data_dir: Path, as_json: bool, limit: int, since) -> None:

@@ -69,3 +69,22 @@ def test_kit_when_bad_yaml_config_then_one_line_exit_2(tmp_path):
     out = kit("status", "--config", str(bad), data=tmp_path / "d")
     assert out.returncode == 2 and "not valid YAML" in out.stderr and out.stderr.count("\n") == 1
     assert "Traceback" not in out.stderr
+
+
+def test_kit_harvest_when_tax_off_then_refused_and_when_on_then_candidates_json(tmp_path):
+    off = kit("harvest", "--config", str(SAMPLE), data=tmp_path / "a")
+    assert off.returncode == 1 and "tax tracking is off" in off.stderr
+    crash = {"portfolio": {"name": "Harvest Me", "target_allocations": {"KO": 0.35, "PEP": 0.35, "JNJ": 0.3},
+                           "rebalancing_method": "calendar",
+                           "risk_limits": {"max_single_strategy": 1.0, "min_single_strategy": 0.0}},
+             "runtime": {"replay_start": "2020-02-03", "replay_end": "2020-03-16",
+                         "tax": {"substitutes": {"KO": "PG", "PEP": "WMT", "JNJ": "MRK"}}}}
+    config = tmp_path / "h.json"
+    config.write_text(json.dumps(crash))
+    replay = subprocess.run([sys.executable, "main.py", "--replay", "--quiet", "--config", str(config), "--data-dir",
+                             str(tmp_path / "b")], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert replay.returncode == 0, replay.stderr
+    found = kit("harvest", "--config", str(config), "--json", data=tmp_path / "b")
+    assert found.returncode in (0, 1), found.stderr
+    payload = json.loads(found.stdout)
+    assert "harvest_candidates" in payload and "orders" in payload
