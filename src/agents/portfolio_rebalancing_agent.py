@@ -192,13 +192,7 @@ class PortfolioRebalancingAgent:
         if not self.tax:
             return None
         state = self._portfolio_state()
-        plan = self._plan(state)
-        saved = self.tax.book.model_copy(deep=True)  # routing notes lot choices; a preview keeps none
-        orders, decisions = self.tax.route(plan.orders, state)
-        impact = self.tax.plan_impact(orders, state)
-        self.tax.book = saved
-        return {"orders": [o.model_dump(mode="json") for o in orders],
-                "wash_sale_checks": [d.model_dump(mode="json") for d in decisions], "impact": impact}
+        return self.tax.preview_plan(self._plan(state).orders, state)
 
     def preview_harvest(self) -> Optional[dict]:
         """Tax-loss harvesting candidates now (losing lots, substitutes, estimated benefit) and the
@@ -206,11 +200,7 @@ class PortfolioRebalancingAgent:
         if not self.tax:
             return None
         state = self._portfolio_state(extra_units=tuple(self.tax.settings.substitutes.values()))
-        saved = self.tax.book.model_copy(deep=True)  # planning notes lot choices; a preview keeps none
-        orders, report = self.tax.harvest_orders(state, self.config.fee_model, "preview",
-                                                 self.broker.slippage_reserve_bps)
-        self.tax.book = saved
-        return {"orders": [o.model_dump(mode="json") for o in orders], **report}
+        return self.tax.preview_harvest(state, self.config.fee_model, self.broker.slippage_reserve_bps)
 
     def positions(self) -> list[StrategyPosition]:
         """Every configured or held unit: quantity, value, weight, target and drift."""

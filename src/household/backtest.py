@@ -133,7 +133,7 @@ def run_household_backtest(config: HouseholdConfig, start: date, end: Optional[d
     return HouseholdResult(
         start=days[0].date(), end=days[-1].date(), start_value=first_value, end_value=values[-1], deposits=deposited,
         turnover=traded / 2.0 / (sum(values) / len(values)) / years if years > 0 else 0.0,
-        fees=sum(_fee(fee, t.notional) for p in plans for t in p.trades),
+        fees=sum(fee.fee(t.notional) for p in plans for t in p.trades),
         realized_taxable_gain=sum(r.proceeds - r.basis + r.disallowed_loss for r in taxable),
         disallowed_losses=sum(r.disallowed_loss for r in realizations),
         lost_to_ira=sum(r.lost_to_ira for r in realizations),
@@ -163,20 +163,16 @@ def _place(day: date, placement: dict[str, dict[str, float]], ledger: TaxLedger,
     return HouseholdPlan(day=day, trades=trades)
 
 
-def _fee(fee, notional: float) -> float:
-    return fee.fee(notional)
-
-
 def _fill(ledger: TaxLedger, cash: dict[str, float], trade, day: date, fee) -> None:
     """The trade at its price plus the fee, in the ledger and the account's cash."""
-    cost = _fee(fee, trade.notional)
+    cost = fee.fee(trade.notional)
     if trade.side == OrderSide.BUY:
         units = min(trade.units, max(0.0, (cash[trade.account] - fee.fixed) / (trade.price * (1 + fee.bps / 10_000))))
         if units <= 0:
             return
         ledger.buy(account_id=trade.account, symbol=trade.unit, units=units, price=trade.price, trade_date=day,
-                   fee=_fee(fee, units * trade.price))
-        cash[trade.account] -= units * trade.price + _fee(fee, units * trade.price)
+                   fee=fee.fee(units * trade.price))
+        cash[trade.account] -= units * trade.price + fee.fee(units * trade.price)
     else:
         units = min(trade.units, ledger.units(trade.account, trade.unit))
         if units <= 0:

@@ -166,7 +166,7 @@ def raise_cash(*, day: date, account: str, need: float, targets: dict[str, float
     """
     import numpy as np
 
-    from src.orders.flows import _water_fill
+    from src.orders.flows import water_fill
 
     units = list(targets)
     held = np.array([ledger.units(account, u) * prices[u] for u in units])
@@ -187,7 +187,7 @@ def raise_cash(*, day: date, account: str, need: float, targets: dict[str, float
     household = np.array([sum(ledger.units(a, u) for a in cash) * prices[u] for u in units])
     weights = np.array([targets[u] for u in units])
     over = np.minimum(np.maximum(household - weights * total, 0.0), held)
-    sells = _water_fill(over, np.maximum(weights * total, 1e-12), min(gross, held.sum()))
+    sells = water_fill(over, np.maximum(weights * total, 1e-12), min(gross, held.sum()))
     rest = min(gross, held.sum()) - sells.sum()
     if rest > 1e-9:
         left = held - sells

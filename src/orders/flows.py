@@ -17,7 +17,7 @@ import numpy as np
 from src.models.trading_models import FeeModel, PortfolioState
 
 
-def _water_fill(excess: np.ndarray, targets: np.ndarray, budget: float) -> np.ndarray:
+def water_fill(excess: np.ndarray, targets: np.ndarray, budget: float) -> np.ndarray:
     """Amounts (>= 0, summing to ``min(budget, excess.sum())``) that cut the largest relative
     excesses ``excess / targets`` first, down to a common level."""
     budget = min(budget, float(excess.sum()))
@@ -60,7 +60,7 @@ def flow_targets(state: PortfolioState, targets: dict[str, float], flow: float, 
         idle = state.cash - (1.0 - weights.sum()) * after  # cash above the target's cash share
         budget = max(0.0, idle / (1.0 + cost) - fee_model.fixed * len(units))
         gaps = np.maximum(weights * after - values, 0.0)
-        buys = _water_fill(gaps, weights * after, budget)
+        buys = water_fill(gaps, weights * after, budget)
         rest = budget - buys.sum()
         if rest > 0 and weights.sum() > 0:
             buys = buys + rest * weights / weights.sum()
@@ -70,7 +70,7 @@ def flow_targets(state: PortfolioState, targets: dict[str, float], flow: float, 
         need = max(0.0, -flow - state.cash)
         gross = need / max(1.0 - cost, 1e-9) + fee_model.fixed * len(units) if need > 0 else 0.0
         excess = np.maximum(values - weights * after, 0.0)
-        sells = _water_fill(excess, np.maximum(weights * after, 1e-12), gross)
+        sells = water_fill(excess, np.maximum(weights * after, 1e-12), gross)
         rest = gross - sells.sum()
         if rest > 0:
             left = values - sells

@@ -17,6 +17,8 @@ Its state (ledger and open swaps) is one JSON file, written atomically.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -238,6 +240,29 @@ class TaxOverlay:
                         fee=fee_model.fee(cash), reason=f"swap back into {swap.original} after the wash-sale window")
             orders += [sell, buy]
         return orders
+
+    @contextmanager
+    def _scratch(self):
+        """Planning notes lot choices and swaps in the book; a preview keeps none of them."""
+        saved = self.book.model_copy(deep=True)
+        try:
+            yield
+        finally:
+            self.book = saved
+
+    def preview_plan(self, orders: list[Order], state: PortfolioState) -> dict[str, Any]:
+        """``orders`` after the wash-sale checks and their tax impact, without changing the book."""
+        with self._scratch():
+            routed, decisions = self.route(orders, state)
+            impact = self.plan_impact(routed, state)
+        return {"orders": [o.model_dump(mode="json") for o in routed],
+                "wash_sale_checks": [d.model_dump(mode="json") for d in decisions], "impact": impact}
+
+    def preview_harvest(self, state: PortfolioState, fee_model: FeeModel, cash_reserve_bps: float) -> dict[str, Any]:
+        """Harvest candidates and the orders a harvest would send, without changing the book."""
+        with self._scratch():
+            orders, report = self.harvest_orders(state, fee_model, "preview", cash_reserve_bps)
+        return {"orders": [o.model_dump(mode="json") for o in orders], **report}
 
     def plan_impact(self, orders: list[Order], state: PortfolioState) -> dict[str, Any]:
         """Tax impact of ``orders`` (after routing and checks) if they filled at their prices:
