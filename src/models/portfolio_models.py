@@ -130,6 +130,12 @@ class PortfolioConfig(StrictModel):
         "reaches concentration_limit, and an immediate drift check in a crisis (crisis_daily_drop, "
         "crisis_vol_ratio). None: the method's trigger alone.",
     )
+    exclude_assets: list[str] = Field(
+        default_factory=list, max_length=200,
+        description="Units never bought or sold (e.g. a restricted stock, or BNB kept for fees): a held "
+        "position stays as it is, outside the targets, and weights and drift are computed on the rest of "
+        "the portfolio. An excluded unit has no target weight.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -205,6 +211,14 @@ class PortfolioConfig(StrictModel):
                 f"target_allocations are fully invested (gross 1.0) but "
                 f"risk_limits.max_portfolio_leverage={limits.max_portfolio_leverage}"
             )
+        for unit in self.exclude_assets:
+            if not unit or not unit.strip():
+                raise ValueError(f"exclude_assets has a blank unit name {unit!r}")
+            if unit in self.target_allocations:
+                raise ValueError(f"exclude_assets: {unit!r} also has a target weight in target_allocations; an "
+                                 f"excluded unit is held as it is, outside the targets (remove one of the two)")
+        if len(set(self.exclude_assets)) != len(self.exclude_assets):
+            raise ValueError(f"exclude_assets lists a unit twice ({self.exclude_assets})")
         params = self.rebalancing_params
         if isinstance(params, RiskParityParams) and params.target_risk_contribution is not None:
             unknown = sorted(set(params.target_risk_contribution) - set(self.target_allocations))

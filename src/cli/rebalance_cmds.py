@@ -1,0 +1,120 @@
+"""``kit rebalance status|preview|execute|harvest|history``: look before you act.
+
+Each command opens the account, asks ``src/service/rebalance.py`` (the same functions the HTTP
+API calls) and renders the typed view as a table or, with ``--json``, as its JSON schema.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from src.cli.common import NOTHING, Refused, account_options, emit, run
+from src.service import rebalance as svc
+
+
+def plan_lines(plan: svc.PlanView) -> list[str]:
+    """The plan as a few lines: the header, the orders with reasons, what was skipped and why."""
+    lines = [f"plan {plan.plan_id} at {plan.timestamp:%Y-%m-%d}: {plan.status}: {plan.message}"]
+    lines += [f"  {o['side']:4} {o['quantity']:12.4f} {o['unit']:20} ~{o['notional']:12,.2f}  {o['reason']}"
+              for o in plan.orders]
+    lines += [f"  skipped {s['unit']}: {s['reason']}" for s in plan.skipped_trades]
+    lines += [f"  risk {v['limit']}: {v['action']} ({v['reason_code']})" for v in plan.risk_verdicts
+              if v["action"] != "pass"]
+    if plan.tax and plan.tax.get("plan_impact"):
+        impact = plan.tax["plan_impact"]
+        lines.append("  tax: " + ", ".join(f"{k} {v:,.2f}" for k, v in impact.items() if isinstance(v, (int, float))))
+    return lines
+
+
+@click.command()
+@account_options
+def status(config: Path, data_dir: Path, as_json: bool) -> None:
+    """Positions against targets, drift, the last event."""
+    def go() -> int:
+        with svc.open_agent(config, data_dir) as agent:
+            view = svc.status(agent)
+        lines = [f"{view.portfolio} at {view.as_of:%Y-%m-%d}: value {view.value:,.2f}, cash {view.cash:,.2f}"]
+        lines += [f"  {p.unit:20} weight {p.weight:7.2%}  target {p.target_weight:7.2%}  "
+                  + ("excluded (never traded)" if p.unit in view.excluded_assets else f"drift {p.drift:+7.2%}")
+                  for p in view.positions]
+        last = view.last_event
+        lines.append(f"last event: {last.timestamp:%Y-%m-%d} {last.status}: {last.message}" if last
+                     else "last event: none")
+        emit(as_json, view, lines)
+        return 0
+    run(go)
+
+
+@click.command()
+@account_options
+def preview(config: Path, data_dir: Path, as_json: bool) -> None:
+    """The plan (orders with reasons, skipped trades, risk verdicts, tax impact) without sending anything."""
+    def go() -> int:
+        with svc.open_agent(config, data_dir) as agent:
+            plan = svc.preview(agent)
+        emit(as_json, plan, plan_lines(plan))
+        return 0 if plan.orders else NOTHING
+    run(go)
+
+
+def _ask(plan: svc.PlanView) -> bool:
+    if not sys.stdin.isatty():
+        raise Refused("no confirmation: add --yes (or run on a terminal to be asked)")
+    click.echo("\n".join(plan_lines(plan)))
+    return click.confirm("execute these orders?", default=False)
+
+
+@click.command()
+@account_options
+@click.option("--plan-id", help="execute only if the plan is still this one (from preview)")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str], yes: bool) -> None:
+    """Execute the plan (refused if --plan-id is stale; asks for confirmation without --yes)."""
+    def go() -> int:
+        with svc.open_agent(config, data_dir) as agent:
+            result = svc.execute(agent, plan_id, confirm=None if yes else _ask)
+        lines = [result.message]
+        lines += [f"  {o['side']:4} {o['filled_quantity']:12.4f} {o['unit']:20} {o['status']}"
+                  for o in (result.event or {}).get("orders", [])]
+        emit(as_json, result, lines)
+        return 0 if result.executed or result.already_executed else NOTHING
+    run(go)
+
+
+@click.command()
+@account_options
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="newest N events")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="events on or after this day")
+def history(config: Path, data_dir: Path, as_json: bool, limit: int, since) -> None:
+    """Past events, newest last."""
+    def go() -> int:
+        with svc.open_agent(config, data_dir) as agent:
+            events = svc.history(agent, limit=limit, since=since)
+        lines = [f"{e.timestamp:%Y-%m-%d} {e.status:15} {e.orders:3} order(s) fees {e.fees:9,.2f}  {e.message}"
+                 for e in events] or ["no events"]
+        emit(as_json, {"events": [e.model_dump(mode="json") for e in events]}, lines)
+        return 0 if events else NOTHING
+    run(go)
+
+
+@click.command()
+@account_options
+def harvest(config: Path, data_dir: Path, as_json: bool) -> None:
+    """Tax-loss harvesting candidates with their estimated benefit, and the orders (not sent)."""
+    def go() -> int:
+        with svc.open_agent(config, data_dir) as agent:
+            found = agent.preview_harvest()
+        if found is None:
+            raise Refused("tax tracking is off: set runtime.tax (substitutes, rates) in the portfolio file")
+        candidates = found.get("harvest_candidates", [])
+        lines = [f"{len(candidates)} candidate(s), {len(found['orders'])} order(s) a harvest would send"]
+        lines += [f"  {c.get('symbol')}: loss {c.get('loss', 0):,.2f}, estimated benefit "
+                  f"{c.get('estimated_benefit', 0):,.2f}: {c.get('reason', '')}" for c in candidates]
+        lines += [f"  {o['side']:4} {o['quantity']:12.4f} {o['unit']:10} {o['reason']}" for o in found["orders"]]
+        emit(as_json, found, lines)
+        return 0 if found["orders"] else NOTHING
+    run(go)
