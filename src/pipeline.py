@@ -52,6 +52,20 @@ def _probe_due(memory: dict[str, float], state: PortfolioState) -> bool:
     return (then.year, then.month) != (today.year, today.month)
 
 
+def tradable_state(state: PortfolioState, exclude: list[str]) -> tuple[PortfolioState, dict[str, float]]:
+    """The account without the ``exclude_assets`` holdings, and the value of each left out.
+
+    Every stage after this one sees only the tradable part: weights and drift are computed on the
+    value less the excluded holdings, so an excluded unit is neither sold nor counted as drift.
+    """
+    left_out = {u: q for u, q in state.holdings.items() if u in set(exclude) and q > 0}
+    if not left_out:
+        return state, {}
+    kept = {u: q for u, q in state.holdings.items() if u not in left_out}
+    values = {u: q * state.prices[u] for u, q in left_out.items()}
+    return state.model_copy(update={"holdings": kept}), values
+
+
 def make_plan_id(portfolio_name: str, state: PortfolioState) -> str:
     """Deterministic id of the decision for this portfolio, event timestamp and account.
 
@@ -162,15 +176,22 @@ def plan_rebalance(
         ``blocked`` (a risk limit; verdicts recorded), ``no_trades`` or ``orders``; with the
         memory and risk exclusions the runtime keeps for the next decision.
     """
+    plan_id = make_plan_id(config.name, state)
+    state, excluded = tradable_state(state, config.exclude_assets)
+    if state.total_value() <= 0:  # everything held is excluded, and no cash: there is nothing to trade
+        reason = f"nothing to trade: the account holds only exclude_assets {sorted(excluded)} and no cash"
+        return RebalancePlan(plan_id=plan_id, timestamp=state.timestamp, status=PlanStatus.NO_TRIGGER,
+                             trigger=TriggerDecision(fired=False, trigger="exclude_assets", reason=reason),
+                             weights_before={}, memory=dict(state.memory), risk_exclusions=dict(state.risk_exclusions),
+                             excluded_holdings=excluded, message=f"no rebalance: {reason}")
     if trusted_returns:
         ctx = MarketContext.trusted(state.timestamp, state, returns)
     else:
         ctx = MarketContext(timestamp=state.timestamp, state=state, returns=returns)
-    plan_id = make_plan_id(config.name, state)
     before = current_weights(ctx, config.units)
     memory = dict(state.memory)
     base = dict(plan_id=plan_id, timestamp=state.timestamp, weights_before=before, memory=memory,
-                risk_exclusions=dict(state.risk_exclusions))
+                risk_exclusions=dict(state.risk_exclusions), excluded_holdings=excluded)
     lazy = LazyTargets(engine, ctx, config)
     try:
         decision = engine.trigger.evaluate(ctx, lazy)

@@ -203,17 +203,22 @@ class PortfolioRebalancingAgent:
         return self.tax.preview_harvest(state, self.config.fee_model, self.broker.slippage_reserve_bps)
 
     def positions(self) -> list[StrategyPosition]:
-        """Every configured or held unit: quantity, value, weight, target and drift."""
+        """Every configured or held unit: quantity, value, weight, target and drift (an
+        ``exclude_assets`` unit has no drift; the others' weights are of the value less it)."""
         state = self._portfolio_state()
-        total = state.total_value()
+        total, excluded = state.total_value(), set(self.config.exclude_assets)
+        # Targets apply to the value less the excluded holdings (which are weighed against the total).
+        base = total - sum(v for u, v in state.values().items() if u in excluded)
         out = []
         for unit in dict.fromkeys([*self.config.units, *state.holdings]):
             qty = state.holdings.get(unit, 0.0)
             value = qty * state.prices[unit]
             target = self.config.target_allocations.get(unit, 0.0)
+            weight = value / (total if unit in excluded or base <= 0 else base)
             kind = UnitKind.STRATEGY if self.registry.has_strategy(unit) else UnitKind.ASSET
             out.append(StrategyPosition(unit=unit, kind=kind, quantity=qty, price=state.prices[unit], value=value,
-                                        weight=value / total, target_weight=target, drift=value / total - target))
+                                        weight=weight, target_weight=target,
+                                        drift=0.0 if unit in excluded else weight - target))
         return out
 
     def metrics(self) -> PortfolioMetrics:

@@ -26,6 +26,7 @@ def _common(plan: RebalancePlan, config: PortfolioConfig, cause: str, sequence: 
         status=plan.status,
         trigger=plan.trigger,
         weights_before=plan.weights_before,
+        excluded_holdings=dict(plan.excluded_holdings),
         engine_targets=engine.weights if engine else {},
         risk_verdicts=plan.risk.verdicts if plan.risk else [],
         config=redacted(config.model_dump(mode="json")),

@@ -88,6 +88,11 @@ class RebalancePlan(StrictModel):
     risk_exclusions: dict[str, RiskExclusion] = Field(
         default_factory=dict, description="Units held out by the risk stage after this decision."
     )
+    excluded_holdings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Market value of each held exclude_assets unit: left as it is, outside the value the "
+        "targets, weights and drift are computed on.",
+    )
     trading_targets: dict[str, float] = Field(
         default_factory=dict,
         description="What the trigger measured drift against: the engine's targets after the units "
@@ -111,6 +116,8 @@ class RebalancingEvent(StrictModel):
     trigger: TriggerDecision = Field(description="The trigger and why it fired.")
     weights_before: dict[str, float] = Field(description="Weights before trading.")
     engine_targets: dict[str, float] = Field(description="The engine's targets.")
+    excluded_holdings: dict[str, float] = Field(
+        default_factory=dict, description="Value of each held exclude_assets unit, left as it is outside the targets.")
     final_targets: dict[str, float] = Field(description="Targets after the risk limits.")
     risk_verdicts: list[RiskVerdict] = Field(description="Every risk verdict.")
     orders: list[Order] = Field(description="Every order, with its status.")

@@ -161,6 +161,20 @@ class PortfolioConfig(StrictModel):
             raise ValueError(f"target_allocations sums to {total:.6g}, not 1 ({value})")
         return value
 
+    @field_validator("exclude_assets")
+    @classmethod
+    def _excluded_outside_targets(cls, value: list[str], info) -> list[str]:
+        targets = info.data.get("target_allocations") or {}
+        for unit in value:
+            if not unit or not unit.strip():
+                raise ValueError(f"exclude_assets has a blank unit name {unit!r}")
+            if unit in targets:
+                raise ValueError(f"{unit!r} also has a target weight in target_allocations; an excluded unit is "
+                                 f"held as it is, outside the targets (remove one of the two)")
+        if len(set(value)) != len(value):
+            raise ValueError(f"exclude_assets lists a unit twice ({value})")
+        return value
+
     @field_validator("risk_limits", mode="before")
     @classmethod
     def _mapping_to_dict(cls, value: Any) -> Any:
@@ -211,14 +225,6 @@ class PortfolioConfig(StrictModel):
                 f"target_allocations are fully invested (gross 1.0) but "
                 f"risk_limits.max_portfolio_leverage={limits.max_portfolio_leverage}"
             )
-        for unit in self.exclude_assets:
-            if not unit or not unit.strip():
-                raise ValueError(f"exclude_assets has a blank unit name {unit!r}")
-            if unit in self.target_allocations:
-                raise ValueError(f"exclude_assets: {unit!r} also has a target weight in target_allocations; an "
-                                 f"excluded unit is held as it is, outside the targets (remove one of the two)")
-        if len(set(self.exclude_assets)) != len(self.exclude_assets):
-            raise ValueError(f"exclude_assets lists a unit twice ({self.exclude_assets})")
         params = self.rebalancing_params
         if isinstance(params, RiskParityParams) and params.target_risk_contribution is not None:
             unknown = sorted(set(params.target_risk_contribution) - set(self.target_allocations))

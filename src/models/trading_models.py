@@ -102,7 +102,8 @@ class StrategyPosition(StrictModel):
     quantity: float = Field(ge=0.0, description="Units held.")
     price: float = Field(gt=0.0, description="Price per unit.")
     value: float = Field(ge=0.0, description="quantity * price.")
-    weight: float = Field(ge=0.0, description="Share of total portfolio value.")
+    weight: float = Field(ge=0.0, description="Share of the value the targets apply to (the total less exclude_assets "
+                          "holdings; an excluded unit's share of the total).")
     target_weight: float = Field(ge=0.0, le=1.0, description="Configured target weight.")
     drift: float = Field(description="weight - target_weight.")
 

@@ -60,9 +60,11 @@ def _order_id(base: str, tag: str) -> str:
 class TaxOverlay:
     """Lot tracking, wash-sale prevention and harvesting for the agent's one paper account."""
 
-    def __init__(self, *, path: Path, settings: TaxSettings, account_type: AccountType, household: str) -> None:
+    def __init__(self, *, path: Path, settings: TaxSettings, account_type: AccountType, household: str,
+                 exclude: frozenset[str] = frozenset()) -> None:
         self.path = Path(path)
         self.settings = settings
+        self.exclude = frozenset(exclude)  # exclude_assets: never harvested, never bought as a substitute
         account = Account(account_id=ACCOUNT, account_type=account_type, household=household)
         if self.path.exists():
             self.book = read_model(self.path, TaxBook, f"tax file {self.path} is not valid")
@@ -189,7 +191,8 @@ class TaxOverlay:
         trial = TaxLedger(list(self.ledger.state.accounts.values()), self.settings,
                           state=self.ledger.state.model_copy(deep=True))
         waiting = frozenset(lot.lot_id for s in self.book.swaps for lot in self.ledger.descendants(s.substitute_lot_ids))
-        results, scan = harvest_all(trial, state.prices, day, fee_model, exclude_lots=waiting)
+        prices = {u: p for u, p in state.prices.items() if u not in self.exclude}
+        results, scan = harvest_all(trial, prices, day, fee_model, exclude_lots=waiting)
         orders = []
         for r in results:
             c = r.candidate
@@ -305,4 +308,5 @@ def make_tax_overlay(config, settings, data_dir: Path) -> Optional[TaxOverlay]:
     if settings.tax is None and not settings.tax_loss_harvest:
         return None
     return TaxOverlay(path=Path(data_dir) / f"tax_{slug(config.name)}.json", settings=settings.tax or TaxSettings(),
-                      account_type=AccountType(settings.account_type), household=config.name)
+                      account_type=AccountType(settings.account_type), household=config.name,
+                      exclude=frozenset(config.exclude_assets))

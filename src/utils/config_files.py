@@ -1,7 +1,9 @@
 """Portfolio files: what the builder saves and the agent and ``main.py`` load.
 
 A file is JSON or YAML (``.yaml``/``.yml``, see ``src/utils/yaml_config.py``):
-``{"portfolio": <PortfolioConfig>, "runtime": <RuntimeSettings>}``. Loading validates everything
+``{"portfolio": <PortfolioConfig>, "runtime": <RuntimeSettings>}``, optionally with the short
+keys ``strategy``, ``threshold``, ``schedule``, ``min_trade_size``, ``exclude_assets``,
+``tax_loss_harvest`` and ``wash_sale_window`` beside them (``src/utils/seed_keys.py``). Loading validates everything
 once; any problem is a ``ConfigError`` with one line naming the file, the field and the value (and,
 for YAML, the line).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from src.errors import ConfigError, one_line_error
 from src.models.base import StrictModel
@@ -19,6 +21,7 @@ from src.models.execution_models import RuntimeSettings
 from src.models.portfolio_models import PortfolioConfig
 from src.utils.atomic_io import atomic_write_text
 from src.utils.paths import PORTFOLIOS_DIR
+from src.utils.seed_keys import expand_seed_keys, name_short_keys
 from src.utils.yaml_config import read_yaml, yaml_validation_error
 
 SAMPLE_PORTFOLIO = PORTFOLIOS_DIR / "sample_portfolio.json"
@@ -31,6 +34,15 @@ class PortfolioFile(StrictModel):
 
     portfolio: PortfolioConfig = Field(description="The portfolio.")
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings, description="How the agent runs it.")
+
+    @model_validator(mode="after")
+    def _substitutes_tradable(self) -> "PortfolioFile":
+        excluded = set(self.portfolio.exclude_assets)
+        for original, substitute in (self.runtime.tax.substitutes.items() if self.runtime.tax else []):
+            if substitute in excluded:
+                raise ValueError(f"runtime.tax.substitutes[{original!r}]={substitute!r} is in "
+                                 f"portfolio.exclude_assets, which are never bought")
+        return self
 
 
 def load_portfolio_file(path: Path) -> PortfolioFile:
@@ -60,12 +72,14 @@ def load_portfolio_file(path: Path) -> PortfolioFile:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start})") from exc
     except RecursionError as exc:
         raise ConfigError(f"config file {path} is nested too deeply to be a portfolio file") from exc
+    raw, origin = expand_seed_keys(raw, f"config file {path}", key_lines)
     try:
         return PortfolioFile.model_validate(raw)
     except ValidationError as exc:
         if key_lines is not None:
-            raise yaml_validation_error(f"config file {path}", exc, key_lines) from exc
-        raise ConfigError(f"config file {path}: {one_line_error(exc)}") from exc
+            raise ConfigError(name_short_keys(str(yaml_validation_error(f"config file {path}", exc, key_lines)),
+                                              origin)) from exc
+        raise ConfigError(name_short_keys(f"config file {path}: {one_line_error(exc)}", origin)) from exc
 
 
 def save_portfolio_file(path: Path, portfolio_file: PortfolioFile) -> Path:
