@@ -4,6 +4,7 @@ Switch agents on or off in ``ACTIVE_AGENTS``. Usage::
 
     python main.py --replay          # the main job: replay real history in paper mode
     python main.py --once            # one cycle of every active agent, then exit
+    python main.py --preview         # the plan a cycle would make now; nothing sent or written
     python main.py                   # a cycle every runtime.interval_minutes until Ctrl-C
     python main.py --config src/data/portfolios/my_portfolio.json --replay
     python main.py --repair          # rebuild state and paper account from the events (see README)
@@ -41,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=PORTFOLIO_DIR, help="events, state, paper account, charts")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="run one cycle and exit")
+    mode.add_argument("--preview", action="store_true",
+                      help="print the plan a cycle would make now (as `kit rebalance preview`); nothing is sent or written")
     mode.add_argument("--replay", action="store_true", help="replay real history (runtime.replay_start .. replay_end)")
     mode.add_argument("--household", type=Path, metavar="FILE",
                       help="backtest a household file (several accounts, one set of targets) on real data in paper "
@@ -92,6 +95,18 @@ def run_loop(args: argparse.Namespace, stop: threading.Event) -> int:
     return 0
 
 
+def run_preview(args: argparse.Namespace) -> int:
+    """``--preview``: the plan, printed as ``kit rebalance preview`` prints it (the same function
+    computes it for the CLI, the HTTP API and the Python API)."""
+    from src.cli.rebalance_cmds import plan_lines
+    from src.service import rebalance as svc
+
+    with svc.open_agent(args.config, args.data_dir, live=args.live) as agent:
+        plan = svc.preview(agent)
+    print("\n".join(plan_lines(plan)))
+    return 0
+
+
 def run_repair(args: argparse.Namespace) -> int:
     """``--repair``: rebuild the derived files from the journal and say what was done."""
     from src.runtime.repair import repair
@@ -127,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             png = agent.display_portfolio_dashboard()
             print_summary(summary, png)
             return 0
+        if args.preview:
+            return run_preview(args)
         if args.repair:
             return run_repair(args)
         if args.profile:

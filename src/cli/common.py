@@ -17,7 +17,7 @@ import click
 from termcolor import colored
 
 from src.errors import RebalancerError, one_line_error
-from src.service.rebalance import NotConfirmedError, StalePlanError
+from src.service.rebalance import RefusedError
 from src.utils.config_files import SAMPLE_PORTFOLIO
 from src.utils.paths import PORTFOLIO_DIR
 
@@ -42,7 +42,7 @@ def run(fn: Callable[[], int | None]) -> None:
     """Call ``fn`` and turn every failure into one line and an exit code."""
     try:
         code = fn()
-    except (Refused, StalePlanError, NotConfirmedError) as exc:
+    except (Refused, RefusedError) as exc:
         click.echo(colored(f"refused: {exc}", "yellow"), err=True)
         sys.exit(REFUSED)
     except (RebalancerError, ValueError) as exc:

@@ -24,12 +24,20 @@ from src.models.trading_models import StrategyPosition
 from src.utils.config_files import load_portfolio_file
 
 
-class StalePlanError(RebalancerError):
+class RefusedError(RebalancerError):
+    """A request refused as asked (exit 1 in the CLI, 409 in the API): nothing was sent."""
+
+
+class StalePlanError(RefusedError):
     """The plan id asked for is no longer the plan (the market or the account changed)."""
 
 
-class NotConfirmedError(RebalancerError):
+class NotConfirmedError(RefusedError):
     """The user did not confirm the orders."""
+
+
+class LiveNotEnabledError(RefusedError):
+    """An order to a live portfolio without ``--live``: the agent runs as a read-only dry run."""
 
 
 class EventSummary(StrictModel):
@@ -83,12 +91,25 @@ class ExecuteResult(StrictModel):
 
 
 @contextmanager
-def open_agent(config: Path, data_dir: Path) -> Iterator[Any]:
-    """The agent of a portfolio file and data folder (takes the account lock; released on exit)."""
+def open_agent(config: Path, data_dir: Path, *, live: bool = False) -> Iterator[Any]:
+    """The agent of a portfolio file and data folder (takes the account lock; released on exit).
+
+    A portfolio with ``runtime.mode: "live"`` opens on its exchange account: with ``live`` as a
+    trading agent, without it as ``main.py``'s dry run (read-only calls, on a temporary copy of
+    the data folder, so nothing is written and ``execute`` is refused).
+    """
     from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
+    from src.runtime.live import check_live_flags, dry_run_agent, live_agent
 
     loaded = load_portfolio_file(config)
-    with PortfolioRebalancingAgent(loaded.portfolio, settings=loaded.runtime, data_dir=data_dir) as agent:
+    check_live_flags(loaded, live, config)
+    if loaded.runtime.mode == "live" and not live:
+        with dry_run_agent(loaded, Path(data_dir)) as agent:
+            yield agent
+        return
+    opened = (live_agent(loaded, Path(data_dir), dry_run=False) if live else
+              PortfolioRebalancingAgent(loaded.portfolio, settings=loaded.runtime, data_dir=data_dir))
+    with opened as agent:
         yield agent
 
 
@@ -160,6 +181,11 @@ def execute(agent, plan_id: Optional[str], confirm: Optional[Callable[[PlanView]
                              f"{plan.plan_id} (preview again)")
     if not plan.orders:
         return ExecuteResult(plan_id=plan.plan_id, executed=False, message=f"nothing to execute: {plan.message}")
+    from src.runtime.live import DryRunBroker
+
+    if isinstance(agent.broker, DryRunBroker):
+        raise LiveNotEnabledError(f"{agent.config.name} trades live (runtime.mode \"live\"): without --live this "
+                                  f"is a dry run, nothing was sent")
     if confirm is not None and not confirm(plan):
         raise NotConfirmedError("not confirmed: nothing sent")
     event = agent.check_and_rebalance()
