@@ -233,6 +233,15 @@ def _model_of(catalogue: dict[str, ModelPortfolio]):
     return convert
 
 
+def with_exclusions(built: PortfolioFile, units: list[str]) -> PortfolioFile:
+    """``built`` with ``exclude_assets`` set, validated (an excluded unit may not have a target)."""
+    try:
+        portfolio = PortfolioConfig.model_validate({**built.portfolio.model_dump(), "exclude_assets": units})
+    except ValidationError as exc:
+        raise ConfigError(f"--exclude: {one_line_error(exc)}") from exc
+    return built.model_copy(update={"portfolio": portfolio})
+
+
 def interactive(registry: StrategyRegistryAgent, ask: Ask = input, out=print,
                 catalogue: Optional[dict[str, ModelPortfolio]] = None) -> PortfolioFile:
     """Ask for everything, checking each answer as it is typed.
@@ -277,6 +286,8 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
                                          "with --model: the model's own)")
     parser.add_argument("--params", help="method parameters as JSON (default {}; with --model: the model's own)")
     parser.add_argument("--risk-limits", default="{}", help="risk limits as JSON (missing keys keep defaults)")
+    parser.add_argument("--exclude", help="units never bought or sold, held as they are outside the targets "
+                                          "(exclude_assets), comma-separated")
     parser.add_argument("--output", type=Path, help="where to save (default src/data/portfolios/<name>.json)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     args = parser.parse_args(argv)
@@ -299,6 +310,8 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
             params, limits = json_option("--params", args.params or "{}"), json_option("--risk-limits", args.risk_limits)
             built = build_file(name=args.name, allocations=parse_allocations(args.allocations),
                                method=args.method or "threshold", params=params, limits=limits, registry=registry)
+        if args.exclude:
+            built = with_exclusions(built, [u.strip() for u in args.exclude.split(",") if u.strip()])
         output = args.output or PORTFOLIOS_DIR / f"{slug(built.portfolio.name)}.json"
         if output.exists() and not args.force:
             raise ConfigError(f"--output {output} exists (pass --force to overwrite)")

@@ -193,3 +193,15 @@ def test_interactive_when_model_and_other_method_then_forbidden_method_asked_aga
     config = load_portfolio_file(tmp_path / "aw.json").portfolio
     assert config.name == "My AW" and config.rebalancing_params.frequency.value == "quarterly"
     assert set(config.target_allocations) == {"SPY", "UST10Y", "UST5Y", "WTI"}
+
+
+def test_flags_when_exclude_then_saved_and_when_excluded_unit_has_target_then_exit_2_nothing_written(tmp_path, capsys):
+    out = tmp_path / "trio.json"
+    base = ["--name", "Trio", "--allocations", "JNJ=0.5,XOM=0.5", "--risk-limits", '{"max_single_strategy": 0.5}',
+            "--output", str(out)]
+    assert main([*base, "--exclude", "KO, PG"]) == 0
+    assert load_portfolio_file(out).portfolio.exclude_assets == ["KO", "PG"]
+    out.unlink()
+    assert main([*base, "--exclude", "JNJ"]) == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert "--exclude: PortfolioConfig: exclude_assets: 'JNJ' also has a target weight" in err and err.count("\n") == 1
