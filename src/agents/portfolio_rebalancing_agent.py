@@ -28,6 +28,7 @@ from src.brokers.markets import paper_venue_rules
 from src.brokers.paper import PaperBroker
 from src.engines.factory import resolve_engine
 from src.engines.base import RebalancingEngine
+from src.agents.alerts import last_decision, record_drift_alert
 from src.agents.journal import check_account, check_sequence
 from src.agents.recovery import reconcile, recover
 from src.events.record import (
@@ -317,10 +318,11 @@ class PortfolioRebalancingAgent:
             event = event_without_orders(plan, self.config, cause=cause, sequence=self._next_sequence(),
                                          value=state.total_value(), cash=state.cash).model_copy(
                                              update={"cash_flow": flow})
-            folded = fold_repeat(self.rebalancing_history[-1], event) if self.rebalancing_history else None
+            at = last_decision(self.rebalancing_history)  # an alert in between does not break a run
+            folded = fold_repeat(self.rebalancing_history[at], event) if at is not None else None
             if folded is not None:  # the same verdict again: count it on the first event, no new file
                 event = folded
-                self.rebalancing_history[-1] = folded
+                self.rebalancing_history[at] = folded
             else:
                 self.rebalancing_history.append(event)
             self.events.save(event)
@@ -341,6 +343,7 @@ class PortfolioRebalancingAgent:
         harvested = None
         if harvest and self.tax and self.settings.tax_loss_harvest:
             harvested = self._harvest(cause, cycle)
+        record_drift_alert(self, moment, cause, cycle)  # the drift the cycle leaves: journaled before the state
         self._finish_cycle(moment)
         return harvested
 

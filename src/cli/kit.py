@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from src.cli import catalogue_cmds, rebalance_cmds
+from src.cli import catalogue_cmds, rebalance_cmds, report_cmd
 
 
 @click.group()
@@ -27,7 +27,7 @@ def rebalance() -> None:
 
 
 for command in (rebalance_cmds.status, rebalance_cmds.preview, rebalance_cmds.execute, rebalance_cmds.harvest,
-                rebalance_cmds.history, catalogue_cmds.model, catalogue_cmds.profile):
+                rebalance_cmds.history, report_cmd.report, catalogue_cmds.model, catalogue_cmds.profile):
     rebalance.add_command(command)
 
 

@@ -13,6 +13,7 @@ from typing import Optional
 import click
 
 from src.cli.common import NOTHING, Refused, account_options, emit, run
+from src.cli.report_cmd import alert_lines
 from src.service import rebalance as svc
 
 
@@ -44,6 +45,7 @@ def status(config: Path, data_dir: Path, as_json: bool) -> None:
         last = view.last_event
         lines.append(f"last event: {last.timestamp:%Y-%m-%d} {last.status}: {last.message}" if last
                      else "last event: none")
+        lines += alert_lines(view)
         emit(as_json, view, lines)
         return 0
     run(go)

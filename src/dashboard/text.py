@@ -83,3 +83,21 @@ def print_dashboard(agent: "PortfolioRebalancingAgent") -> None:
     if agent.rebalancing_history:
         last = agent.rebalancing_history[-1]
         print(colored(f"\nlast event {last.timestamp:%Y-%m-%d} {last.status.value}: {last.message}", attrs=["bold"]))
+    print_alert(agent)
+
+
+ALERT_COLOUR = {"none": "green", "warning": "yellow", "critical": "red", "off": None}
+
+
+def print_alert(agent: "PortfolioRebalancingAgent") -> None:
+    """The drift alert level now and the last journaled alert (yellow warning, red critical)."""
+    from src.agents.alerts import current_drift, last_alert
+
+    check = current_drift(agent) if agent.settings.alerts.enabled else None
+    level = check.level if check else ("none" if agent.settings.alerts.enabled else "off")
+    units = ", ".join(f"{u} {d:+.2%}" for u, d in (check.units if check else {}).items())
+    print(colored(f"drift alert: {level}" + (f" (max drift {check.max_drift:.2%}{': ' + units if units else ''})"
+                                             if check else ""), ALERT_COLOUR[level], attrs=["bold"]))
+    alert = last_alert(agent.rebalancing_history)
+    if alert is not None:
+        print(colored(f"last alert {alert.timestamp:%Y-%m-%d}: {alert.message}", ALERT_COLOUR[alert.alert.level]))

@@ -68,6 +68,7 @@ class PlanStatus(str, Enum):
     ENGINE_FAILED = "engine_failed"
     HARVEST = "harvest"
     RECONCILIATION = "reconciliation"  # a live account's balances changed outside the agent (start-up)
+    ALERT = "alert"  # the drift alert level after a cycle rose, or fell back to none (src/agents/alerts.py)
 
 
 class RebalancePlan(StrictModel):
@@ -103,6 +104,18 @@ class RebalancePlan(StrictModel):
     def orders(self) -> list[Order]:
         """Orders of the plan (empty if none)."""
         return [] if self.order_plan is None else list(self.order_plan.orders)
+
+
+class AlertRecord(StrictModel):
+    """The drift alert an ``alert`` event records: the level reached after a cycle and why."""
+
+    level: Literal["none", "warning", "critical"] = Field(description="The level now ('none': cleared).")
+    previous_level: Literal["none", "warning", "critical"] = Field(description="The last recorded level.")
+    max_drift: float = Field(ge=0.0, description="Largest |weight - target| over the units (excluded assets out).")
+    units: dict[str, float] = Field(
+        default_factory=dict, description="The units at or above the level's threshold, with their signed drift.")
+    drift_warning: float = Field(description="The warning threshold in force.")
+    drift_critical: float = Field(description="The critical threshold in force.")
 
 
 class RebalancingEvent(StrictModel):
@@ -161,3 +174,5 @@ class RebalancingEvent(StrictModel):
         None, description="Tax report: harvest candidates, lots realized, disallowed losses, substitutes, "
         "wash-sale decisions on the plan, and the year's tax impact (see src/tax/overlay.py)."
     )
+    alert: Optional[AlertRecord] = Field(
+        None, description="An 'alert' event's drift alert (level, max drift, units, thresholds); None otherwise.")

@@ -146,6 +146,23 @@ class ExchangeSettings(StrictModel):
                                          "requests (enableRateLimit is always on); None = the exchange's own.")
 
 
+class AlertSettings(StrictModel):
+    """Drift alert levels: the largest absolute drift |weight - target| of any unit (excluded
+    assets left out, weights on the rest of the portfolio) after a cycle, against two thresholds."""
+
+    enabled: bool = Field(True, description="Measure drift after every cycle and journal level changes.")
+    drift_warning: float = Field(0.05, gt=0.0, le=1.0, description="Absolute drift of a unit at or above which "
+                                 "the level is 'warning' (in (0, 1], below drift_critical).")
+    drift_critical: float = Field(0.10, gt=0.0, le=1.0, description="Absolute drift of a unit at or above which "
+                                  "the level is 'critical' (in (0, 1]).")
+
+    @model_validator(mode="after")
+    def _warning_below_critical(self) -> "AlertSettings":
+        if self.drift_warning >= self.drift_critical:
+            raise ValueError(f"drift_warning={self.drift_warning} must be below drift_critical={self.drift_critical}")
+        return self
+
+
 class RuntimeSettings(StrictModel):
     """How the agent runs (as opposed to what the portfolio is)."""
 
@@ -182,6 +199,9 @@ class RuntimeSettings(StrictModel):
         "flow_only", description="What a deposit or withdrawal trades: 'flow_only' places (or raises) just the "
         "money, most underweight (overweight) units first, and leaves the rest of any drift to the regular "
         "trigger; 'full_rebalance' trades every unit to target at once.")
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, description="Drift alert levels (warning, critical): a rise, or a fall back "
+        "to none, after a cycle is journaled as an 'alert' event (src/agents/alerts.py).")
     cash_flows: list[ScheduledCashFlow] = Field(
         default_factory=list, max_length=100_000,
         description="Deposits and withdrawals of a replay, each applied before that day's check (a cycle with "

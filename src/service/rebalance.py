@@ -63,6 +63,11 @@ class StatusView(StrictModel):
     max_abs_drift: float = Field(description="Largest |weight - target| over the units.")
     excluded_assets: list[str] = Field(default_factory=list, description="Held as they are, never traded.")
     last_event: Optional[EventSummary] = Field(None, description="The newest journaled event, if any.")
+    alert_level: str = Field("none", description="Drift alert level now: none, warning or critical (off when "
+                             "runtime.alerts.enabled is false); see src/risk/drift_alerts.py.")
+    alert_units: dict[str, float] = Field(default_factory=dict,
+                                          description="The units at or above the level's threshold, with their drift.")
+    last_alert: Optional[EventSummary] = Field(None, description="The newest journaled drift alert, if any.")
 
 
 class PlanView(StrictModel):
@@ -120,7 +125,9 @@ def summarise(event) -> EventSummary:
 
 
 def status(agent) -> StatusView:
-    """Positions against targets, drift and the last event."""
+    """Positions against targets, drift, the drift alert level and the last event."""
+    from src.agents.alerts import current_drift, last_alert
+
     positions = agent.positions()
     last = agent.rebalancing_history[-1] if agent.rebalancing_history else None
     cash = agent.broker.get_account().cash
@@ -128,7 +135,14 @@ def status(agent) -> StatusView:
     return StatusView(portfolio=agent.config.name, as_of=agent.clock.now(), cash=cash,
                       value=cash + sum(p.value for p in positions), positions=positions,
                       max_abs_drift=max((abs(p.drift) for p in positions if p.unit not in excluded), default=0.0),
-                      excluded_assets=sorted(excluded), last_event=None if last is None else summarise(last))
+                      excluded_assets=sorted(excluded), last_event=None if last is None else summarise(last),
+                      **_alert_fields(agent, current_drift(agent), last_alert(agent.rebalancing_history)))
+
+
+def _alert_fields(agent, check, alert) -> dict[str, Any]:
+    level = "off" if not agent.settings.alerts.enabled else (check.level if check else "none")
+    return dict(alert_level=level, alert_units=check.units if check and level != "off" else {},
+                last_alert=None if alert is None else summarise(alert))
 
 
 def preview(agent) -> PlanView:
