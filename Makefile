@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run plan demo quality builder tlh test test-fast registry bench clean
+.PHONY: run plan demo quality builder tlh serve test test-fast registry bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ builder: $(BIN)/.installed  ## build a portfolio file interactively
 
 plan: $(BIN)/.installed  ## preview the guide's portfolio rebalancing plan on real data
 	$(BIN)/python src/scripts/preview_plan.py
+
+serve: $(BIN)/.installed  ## the HTTP API on 127.0.0.1:8765 (export KIT_API_TOKEN first; docs at /docs)
+	$(BIN)/kit serve
 
 test: $(BIN)/.installed  ## run the whole test suite, the tests marked slow included
 	$(BIN)/python -m pytest -q --runslow

@@ -14,6 +14,7 @@ import sys
 import click
 
 from src.cli import catalogue_cmds, rebalance_cmds, report_cmd
+from src.cli import serve_cmd
 
 
 @click.group()
@@ -29,6 +30,7 @@ def rebalance() -> None:
 for command in (rebalance_cmds.status, rebalance_cmds.preview, rebalance_cmds.execute, rebalance_cmds.harvest,
                 rebalance_cmds.history, report_cmd.report, catalogue_cmds.model, catalogue_cmds.profile):
     rebalance.add_command(command)
+kit.add_command(serve_cmd.serve)  # kit serve: the HTTP API
 
 
 def main() -> None:
