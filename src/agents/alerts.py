@@ -44,7 +44,8 @@ def current_drift(agent: "PortfolioRebalancingAgent", state=None) -> Optional[Dr
     tax = agent.settings.tax
     targets = targets_at(agent.rebalancing_history, state.timestamp, agent.config.target_allocations)
     return drift_check(state.weights(list(state.prices)), targets, agent.settings.alerts,
-                       exclude=agent.config.exclude_assets, substitutes=tax.substitutes if tax else None)
+                       exclude=agent.config.exclude_assets, substitutes=tax.substitutes if tax else None,
+                       previous=recorded_level(agent.state.memory))
 
 
 def last_decision(events: list[RebalancingEvent]) -> Optional[int]:

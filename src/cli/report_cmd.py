@@ -92,10 +92,16 @@ def save_report_png(r: WeeklyReport, path: Path) -> Path:
     return save_png(fig, path)
 
 
+def _last_day(agent) -> date:
+    """The newest cycle's day (a finished replay's last day, not the data's), else the clock's."""
+    history = agent.state.history
+    return history[-1].timestamp.date() if history else agent.clock.now().date()
+
+
 @click.command()
 @account_options
 @click.option("--week-ending", "week_ending", metavar="YYYY-MM-DD",
-              help="last day of the 7-day week [default: the agent's clock date]")
+              help="last day of the 7-day week [default: the day of the last cycle in the history]")
 @click.option("--png", "png", type=click.Path(path_type=Path), help="also draw the week's chart into this PNG file")
 def report(config: Path, data_dir: Path, as_json: bool, week_ending: Optional[str], png: Optional[Path]) -> None:
     """The weekly report: value and return, drift, alerts, trades, fees, taxes, risk verdicts, failures."""
@@ -107,7 +113,7 @@ def report(config: Path, data_dir: Path, as_json: bool, week_ending: Optional[st
             tax = agent.settings.tax
             try:
                 found = weekly_report(agent.config.name, agent.rebalancing_history, agent.state.history,
-                                      week_ending=day or agent.clock.now().date(),
+                                      week_ending=day or _last_day(agent),
                                       configured_targets=agent.config.target_allocations, alerts=agent.settings.alerts,
                                       exclude=agent.config.exclude_assets,
                                       substitutes=tax.substitutes if tax else None)

@@ -155,6 +155,10 @@ class AlertSettings(StrictModel):
                                  "the level is 'warning' (in (0, 1], below drift_critical).")
     drift_critical: float = Field(0.10, gt=0.0, le=1.0, description="Absolute drift of a unit at or above which "
                                   "the level is 'critical' (in (0, 1]).")
+    clear_ratio: float = Field(0.8, ge=0.5, le=1.0, description="Hysteresis: a level reached stays until the "
+                               "drift falls below clear_ratio x its threshold (0.8: a warning at 5% clears under "
+                               "4%), so a drift hovering at a threshold does not alert and clear on alternate days; "
+                               "1.0 turns it off.")
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> "AlertSettings":

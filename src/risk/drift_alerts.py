@@ -72,14 +72,30 @@ def level_of(max_drift: float, settings: AlertSettings) -> Level:
     return "warning" if max_drift >= settings.drift_warning else "none"
 
 
+def held_level(max_drift: float, previous: Level, settings: AlertSettings) -> Level:
+    """``level_of`` with hysteresis: a ``previous`` level stays while the drift is at or above
+    ``clear_ratio`` times its threshold (so a drift hovering at 5% does not alert and clear on
+    alternate days); the level never goes below what ``level_of`` gives."""
+    level = level_of(max_drift, settings)
+    for held, threshold in (("critical", settings.drift_critical), ("warning", settings.drift_warning)):
+        if LEVELS.index(previous) >= LEVELS.index(held) > LEVELS.index(level) and \
+                max_drift >= threshold * settings.clear_ratio:
+            return held
+    return level
+
+
 def drift_check(weights: Mapping[str, float], targets: Mapping[str, float], settings: AlertSettings, *,
-                exclude: Iterable[str] = (), substitutes: Optional[Mapping[str, str]] = None) -> DriftCheck:
+                exclude: Iterable[str] = (), substitutes: Optional[Mapping[str, str]] = None,
+                previous: Level = "none") -> DriftCheck:
     """The alert level of ``weights`` against ``targets`` and the units responsible for it (the
-    keyword arguments as in ``unit_drifts``)."""
+    keyword arguments as in ``unit_drifts``; ``previous``: the last recorded level, for the
+    hysteresis of ``held_level``)."""
     drifts = unit_drifts(weights, targets, exclude=exclude, substitutes=substitutes)
     max_drift = max((abs(d) for d in drifts.values()), default=0.0)
-    level = level_of(max_drift, settings)
+    level = held_level(max_drift, previous, settings)
     floor = {"none": float("inf"), "warning": settings.drift_warning, "critical": settings.drift_critical}[level]
+    if level != level_of(max_drift, settings):  # held by the hysteresis: name the units still near the threshold
+        floor *= settings.clear_ratio
     units = {u: d for u, d in sorted(drifts.items(), key=lambda kv: -abs(kv[1])) if abs(d) >= floor}
     return DriftCheck(level, max_drift, drifts, units)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -70,3 +70,27 @@ def test_event_id_when_same_moment_and_level_then_same():
     moment = datetime(2020, 3, 17)
     assert alert_event_id("P", moment, "critical") == alert_event_id("P", moment, "critical")
     assert alert_event_id("P", moment, "critical") != alert_event_id("P", moment, "warning")
+
+
+@settings(max_examples=200, deadline=None)
+@given(drift=st.floats(0.0, 1.0), previous=st.sampled_from(["none", "warning", "critical"]),
+       ratio=st.floats(0.5, 1.0))
+def test_held_level_when_any_drift_then_never_below_plain_level_and_held_only_near_threshold(drift, previous, ratio):
+    from src.risk.drift_alerts import LEVELS, held_level, level_of
+
+    alerts = AlertSettings(clear_ratio=ratio)
+    held, plain = held_level(drift, previous, alerts), level_of(drift, alerts)
+    assert LEVELS.index(held) >= LEVELS.index(plain)
+    assert LEVELS.index(held) <= max(LEVELS.index(plain), LEVELS.index(previous))
+    if held != plain:
+        threshold = alerts.drift_critical if held == "critical" else alerts.drift_warning
+        assert threshold * ratio <= drift < threshold
+
+
+def test_held_level_when_warning_drifts_to_4_5_percent_then_held_and_under_4_then_cleared():
+    from src.risk.drift_alerts import held_level
+
+    alerts = AlertSettings()  # warning 5%, clear_ratio 0.8
+    assert held_level(0.045, "warning", alerts) == "warning" and held_level(0.039, "warning", alerts) == "none"
+    assert held_level(0.085, "critical", alerts) == "critical" and held_level(0.079, "critical", alerts) == "warning"
+    assert held_level(0.045, "none", alerts) == "none"

@@ -13,11 +13,11 @@ from src.runtime.replay import run_replay
 from tests.agents.test_alerts import CONFIG
 from tests.runtime.test_crash_points import Crash, Writes, files
 
-# Real prices: 2020-03-12 raises a warning on a cycle that trades nothing; 2020-04-01 trades
+# Real prices: 2020-03-09 raises a warning on a cycle that trades nothing; 2020-04-01 trades
 # (the quarterly date) and clears the warning raised on 2020-03-13 in the same cycle.
 SCENARIOS = {
-    "warning": (RuntimeSettings(replay_start=date(2020, 2, 18), replay_end=date(2020, 3, 11)),
-                RuntimeSettings(replay_start=date(2020, 2, 18), replay_end=date(2020, 3, 12)), "warning"),
+    "warning": (RuntimeSettings(replay_start=date(2020, 2, 18), replay_end=date(2020, 3, 6)),
+                RuntimeSettings(replay_start=date(2020, 2, 18), replay_end=date(2020, 3, 9)), "warning"),
     "cleared with orders": (RuntimeSettings(replay_start=date(2020, 3, 2), replay_end=date(2020, 3, 31)),
                             RuntimeSettings(replay_start=date(2020, 3, 2), replay_end=date(2020, 4, 1)), "none"),
 }
