@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Optional
 
+from src.agents import harvesting
 from src.agents.agent_state import AgentStateStore
 from src.backtest.attribution import Attribution, attribution_from_history
 from src.backtest.models import BacktestResult
@@ -197,11 +198,13 @@ class PortfolioRebalancingAgent:
 
     def preview_harvest(self) -> Optional[dict]:
         """Tax-loss harvesting candidates now (losing lots, substitutes, estimated benefit) and the
-        orders a harvest would send; None without tax tracking. Writes nothing."""
-        if not self.tax:
-            return None
-        state = self._portfolio_state(extra_units=tuple(self.tax.settings.substitutes.values()))
-        return self.tax.preview_harvest(state, self.config.fee_model, self.broker.slippage_reserve_bps)
+        orders ``harvest_now`` would send, with its plan id; None without tax tracking. Writes nothing."""
+        return harvesting.preview_harvest(self)
+
+    def harvest_now(self) -> Optional[RebalancingEvent]:
+        """Harvest tax losses now, as a journaled cycle of its own (``src/agents/harvesting.py``);
+        None if there is nothing to harvest. Raises ``ConfigError`` when tax tracking is off."""
+        return harvesting.harvest_now(self)
 
     def positions(self) -> list[StrategyPosition]:
         """Every configured or held unit: quantity, value, weight, target and drift (an

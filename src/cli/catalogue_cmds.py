@@ -1,5 +1,6 @@
-"""``kit rebalance model NAME`` and ``kit rebalance profile NAME``: the model portfolios and the
-risk profiles (``src/portfolios/``, ``src/profiles/``)."""
+"""``kit rebalance model NAME [--apply --config FILE]`` and ``kit rebalance profile NAME``: the model
+portfolios and the risk profiles (``src/portfolios/``, ``src/profiles/``); ``--apply`` makes a
+model's demo targets a portfolio file's targets (``src/service/catalogue.py``)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,39 @@ from pathlib import Path
 
 import click
 
-from src.cli.common import emit, json_option, run
+from src.cli.common import NOTHING, emit, json_option, run
+from src.errors import ConfigError
+
+
+def _fmt(weight) -> str:
+    return "-" if weight is None else f"{weight:.2%}"
+
+
+def _apply(name: str, config: Path, as_json: bool) -> int:
+    from src.service.catalogue import apply_model
+
+    done = apply_model(name, config)
+    lines = [done.message] + [f"  {c.unit:20} {_fmt(c.old):>7} -> {_fmt(c.new):>7}" for c in done.changes]
+    emit(as_json, done, lines)
+    return 0 if done.changed else NOTHING
 
 
 @click.command()
 @click.argument("name")
 @json_option
-def model(name: str, as_json: bool) -> None:
-    """A model portfolio or risk profile: real holdings, proxies, demo targets."""
+@click.option("--apply", "apply_", is_flag=True,
+              help="make the model's demo targets the target_allocations of --config FILE (rewritten)")
+@click.option("--config", type=click.Path(path_type=Path), help="with --apply: the portfolio file (JSON or YAML)")
+def model(name: str, as_json: bool, apply_: bool, config: Path | None) -> None:
+    """A model portfolio or risk profile: real holdings, proxies, demo targets (--apply: into a portfolio file)."""
     def go() -> int:
         from src.portfolios.model_catalogue import get_model
+
+        if apply_ != (config is not None):
+            raise ConfigError("--apply and --config FILE go together: --apply needs the file to change, "
+                              "--config is only used with --apply")
+        if apply_:
+            return _apply(name, config, as_json)
 
         found = get_model(name)
         payload = found.model_dump(mode="json") | {"demo_targets": found.proxy_targets()}

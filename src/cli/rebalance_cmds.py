@@ -12,6 +12,7 @@ from typing import Optional
 
 import click
 
+from src.cli import household_cmds as hh
 from src.cli.common import NOTHING, Refused, account_options, emit, run
 from src.cli.report_cmd import alert_lines
 from src.service import rebalance as svc
@@ -33,9 +34,12 @@ def plan_lines(plan: svc.PlanView) -> list[str]:
 
 @click.command()
 @account_options
-def status(config: Path, data_dir: Path, as_json: bool) -> None:
-    """Positions against targets, drift, the last event."""
+@hh.household_option
+def status(config: Path, data_dir: Path, as_json: bool, household: Optional[Path]) -> None:
+    """Positions against targets, drift, the last event (--household: each account at the backtest's end)."""
     def go() -> int:
+        if hh.chosen(household):
+            return hh.status(household, as_json)
         with svc.open_agent(config, data_dir) as agent:
             view = svc.status(agent)
         lines = [f"{view.portfolio} at {view.as_of:%Y-%m-%d}: value {view.value:,.2f}, cash {view.cash:,.2f}"]
@@ -53,9 +57,12 @@ def status(config: Path, data_dir: Path, as_json: bool) -> None:
 
 @click.command()
 @account_options
-def preview(config: Path, data_dir: Path, as_json: bool) -> None:
+@hh.household_option
+def preview(config: Path, data_dir: Path, as_json: bool, household: Optional[Path]) -> None:
     """The plan (orders with reasons, skipped trades, risk verdicts, tax impact) without sending anything."""
     def go() -> int:
+        if hh.chosen(household):
+            return hh.preview(household, as_json)
         with svc.open_agent(config, data_dir) as agent:
             plan = svc.preview(agent)
         emit(as_json, plan, plan_lines(plan))
@@ -63,10 +70,10 @@ def preview(config: Path, data_dir: Path, as_json: bool) -> None:
     run(go)
 
 
-def _ask(plan: svc.PlanView) -> bool:
+def _ask(lines: list[str]) -> bool:
     if not sys.stdin.isatty():
         raise Refused("no confirmation: add --yes (or run on a terminal to be asked)")
-    click.echo("\n".join(plan_lines(plan)))
+    click.echo("\n".join(lines))
     return click.confirm("execute these orders?", default=False)
 
 
@@ -74,11 +81,15 @@ def _ask(plan: svc.PlanView) -> bool:
 @account_options
 @click.option("--plan-id", help="execute only if the plan is still this one (from preview)")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str], yes: bool) -> None:
+@hh.household_option
+def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str], yes: bool,
+            household: Optional[Path]) -> None:
     """Execute the plan (refused if --plan-id is stale; asks for confirmation without --yes)."""
     def go() -> int:
+        if hh.chosen(household):
+            return hh.execute(household, data_dir, as_json, yes)
         with svc.open_agent(config, data_dir) as agent:
-            result = svc.execute(agent, plan_id, confirm=None if yes else _ask)
+            result = svc.execute(agent, plan_id, confirm=None if yes else lambda plan: _ask(plan_lines(plan)))
         lines = [result.message]
         lines += [f"  {o['side']:4} {o['filled_quantity']:12.4f} {o['unit']:20} {o['status']}"
                   for o in (result.event or {}).get("orders", [])]
@@ -91,9 +102,12 @@ def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str],
 @account_options
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="newest N events")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="events on or after this day")
-def history(config: Path, data_dir: Path, as_json: bool, limit: int, since) -> None:
-    """Past events, newest last."""
+@hh.household_option
+def history(config: Path, data_dir: Path, as_json: bool, limit: int, since, household: Optional[Path]) -> None:
+    """Past events, newest last (--household: the household plan files in --data-dir)."""
     def go() -> int:
+        if hh.chosen(household):
+            return hh.history(household, data_dir, as_json, limit, since)
         with svc.open_agent(config, data_dir) as agent:
             events = svc.history(agent, limit=limit, since=since)
         lines = [f"{e.timestamp:%Y-%m-%d} {e.status:15} {e.orders:3} order(s) fees {e.fees:9,.2f}  {e.message}"
@@ -103,20 +117,35 @@ def history(config: Path, data_dir: Path, as_json: bool, limit: int, since) -> N
     run(go)
 
 
+def harvest_lines(view: svc.HarvestView) -> list[str]:
+    """The harvest as a few lines: the candidates with their benefit, then the orders."""
+    lines = [f"harvest {view.plan_id} at {view.as_of:%Y-%m-%d}: {view.message}"]
+    lines += [f"  {c.get('symbol')}: loss {c.get('loss', 0):,.2f}, estimated benefit "
+              f"{c.get('estimated_benefit', 0):,.2f}: {c.get('reason', '')}" for c in view.harvest_candidates]
+    lines += [f"  {o['side']:4} {o['quantity']:12.4f} {o['unit']:10} {o['reason']}" for o in view.orders]
+    return lines
+
+
 @click.command()
 @account_options
-def harvest(config: Path, data_dir: Path, as_json: bool) -> None:
-    """Tax-loss harvesting candidates with their estimated benefit, and the orders (not sent)."""
+@click.option("--execute", "do_execute", is_flag=True, help="harvest now: send the orders and journal the event")
+@click.option("--yes", is_flag=True, help="with --execute: do not ask for confirmation")
+@hh.household_option
+def harvest(config: Path, data_dir: Path, as_json: bool, do_execute: bool, yes: bool,
+            household: Optional[Path]) -> None:
+    """Tax-loss harvesting candidates with their estimated benefit and the orders (--execute: send them)."""
     def go() -> int:
+        if hh.chosen(household):
+            return hh.harvest(household)
         with svc.open_agent(config, data_dir) as agent:
-            found = agent.preview_harvest()
-        if found is None:
-            raise Refused("tax tracking is off: set runtime.tax (substitutes, rates) in the portfolio file")
-        candidates = found.get("harvest_candidates", [])
-        lines = [f"{len(candidates)} candidate(s), {len(found['orders'])} order(s) a harvest would send"]
-        lines += [f"  {c.get('symbol')}: loss {c.get('loss', 0):,.2f}, estimated benefit "
-                  f"{c.get('estimated_benefit', 0):,.2f}: {c.get('reason', '')}" for c in candidates]
-        lines += [f"  {o['side']:4} {o['quantity']:12.4f} {o['unit']:10} {o['reason']}" for o in found["orders"]]
-        emit(as_json, found, lines)
-        return 0 if found["orders"] else NOTHING
+            if not do_execute:
+                view = svc.harvest(agent)
+                emit(as_json, view, harvest_lines(view))
+                return 0 if view.orders else NOTHING
+            result = svc.execute_harvest(agent, confirm=None if yes else lambda v: _ask(harvest_lines(v)))
+        lines = [result.message]
+        lines += [f"  {o['side']:4} {o['filled_quantity']:12.4f} {o['unit']:10} {o['status']}"
+                  for o in (result.event or {}).get("orders", [])]
+        emit(as_json, result, lines)
+        return 0 if result.executed else NOTHING
     run(go)

@@ -195,11 +195,7 @@ def execute(agent, plan_id: Optional[str], confirm: Optional[Callable[[PlanView]
                              f"{plan.plan_id} (preview again)")
     if not plan.orders:
         return ExecuteResult(plan_id=plan.plan_id, executed=False, message=f"nothing to execute: {plan.message}")
-    from src.runtime.live import DryRunBroker
-
-    if isinstance(agent.broker, DryRunBroker):
-        raise LiveNotEnabledError(f"{agent.config.name} trades live (runtime.mode \"live\"): without --live this "
-                                  f"is a dry run, nothing was sent")
+    refuse_dry_run(agent)
     if confirm is not None and not confirm(plan):
         raise NotConfirmedError("not confirmed: nothing sent")
     event = agent.check_and_rebalance()
@@ -209,7 +205,94 @@ def execute(agent, plan_id: Optional[str], confirm: Optional[Callable[[PlanView]
                          event=event.model_dump(mode="json"))
 
 
+def refuse_dry_run(agent) -> None:
+    """Raise ``LiveNotEnabledError`` if ``agent`` is a live portfolio's read-only dry run."""
+    from src.runtime.live import DryRunBroker
+
+    if isinstance(agent.broker, DryRunBroker):
+        raise LiveNotEnabledError(f"{agent.config.name} trades live (runtime.mode \"live\"): without --live this "
+                                  f"is a dry run, nothing was sent")
+
+
 def history(agent, *, limit: int = 20, since: Optional[datetime] = None) -> list[EventSummary]:
     """The newest ``limit`` journaled events on or after ``since``, oldest first."""
     events = [e for e in agent.rebalancing_history if since is None or e.timestamp >= since]
     return [summarise(e) for e in events[-limit:]]
+
+
+class TaxTrackingOffError(RefusedError):
+    """A tax verb on a portfolio without tax tracking (a refusal: nothing to harvest from)."""
+
+
+class HarvestView(StrictModel):
+    """What a tax-loss harvest would do now, with nothing sent or written."""
+
+    plan_id: str = Field(description="The event id a harvest now would get; its orders' client order ids follow.")
+    as_of: datetime = Field(description="The agent's clock (the latest trading day for paper accounts).")
+    message: str = Field(description="What a harvest would do, in a sentence.")
+    harvest_candidates: list[dict[str, Any]] = Field(
+        description="Every losing lot considered: symbol, loss, substitute, estimated benefit, action and reason.")
+    orders: list[dict[str, Any]] = Field(
+        description="Swap-backs due, then harvest sells and their substitute buys, with reasons.")
+
+
+class HarvestResult(StrictModel):
+    """What ``execute_harvest`` did."""
+
+    plan_id: str = Field(description="The harvest's event id (the preview's plan id when it was still current).")
+    executed: bool = Field(description="Orders were sent by this request.")
+    message: str = Field(description="What happened, in a sentence.")
+    event: Optional[dict[str, Any]] = Field(None, description="The journaled harvest event (None if nothing to do).")
+
+
+def harvest(agent) -> HarvestView:
+    """The tax-loss harvest the agent would make now (``agent.preview_harvest``); writes nothing.
+
+    Raises
+    ------
+    TaxTrackingOffError
+        If the portfolio has no tax tracking.
+    """
+    found = agent.preview_harvest()
+    if found is None:
+        raise TaxTrackingOffError("tax tracking is off: set runtime.tax (substitutes, rates) in the portfolio file")
+    candidates, orders = found["harvest_candidates"], found["orders"]
+    sells = sum(o["side"] == "sell" for o in orders)
+    message = (f"{len(candidates)} candidate(s); a harvest would send {len(orders)} order(s) ({sells} sale(s))"
+               if orders else f"nothing to harvest: {len(candidates)} candidate(s), none worth harvesting now")
+    return HarvestView(plan_id=found["plan_id"], as_of=agent.clock.now(), message=message,
+                       harvest_candidates=candidates, orders=orders)
+
+
+def execute_harvest(agent, confirm: Optional[Callable[[HarvestView], bool]] = None) -> HarvestResult:
+    """Harvest tax losses now (``agent.harvest_now``: one journaled ``harvest`` event).
+
+    Parameters
+    ----------
+    agent : PortfolioRebalancingAgent
+        The open agent.
+    confirm : callable, optional
+        Asked with the harvest before anything is sent; ``False`` refuses (``NotConfirmedError``).
+
+    Raises
+    ------
+    TaxTrackingOffError
+        If the portfolio has no tax tracking.
+    LiveNotEnabledError
+        The agent is a live portfolio's dry run (opened without ``live``).
+    NotConfirmedError
+        ``confirm`` said no.
+    """
+    view = harvest(agent)
+    if not view.orders:
+        return HarvestResult(plan_id=view.plan_id, executed=False, message=view.message)
+    refuse_dry_run(agent)
+    if confirm is not None and not confirm(view):
+        raise NotConfirmedError("not confirmed: nothing sent")
+    event = agent.harvest_now()
+    if event is None:
+        return HarvestResult(plan_id=view.plan_id, executed=False, message="nothing to harvest")
+    return HarvestResult(plan_id=event.event_id, executed=bool(event.orders),
+                         message=f"harvest {event.event_id} at {event.timestamp:%Y-%m-%d}, journaled as event "
+                                 f"{event.sequence}: {event.message}, fees {event.fees:,.2f}",
+                         event=event.model_dump(mode="json"))

@@ -261,11 +261,14 @@ class TaxOverlay:
         return {"orders": [o.model_dump(mode="json") for o in routed],
                 "wash_sale_checks": [d.model_dump(mode="json") for d in decisions], "impact": impact}
 
-    def preview_harvest(self, state: PortfolioState, fee_model: FeeModel, cash_reserve_bps: float) -> dict[str, Any]:
-        """Harvest candidates and the orders a harvest would send, without changing the book."""
+    def preview_harvest(self, state: PortfolioState, fee_model: FeeModel, cash_reserve_bps: float, *,
+                        plan_id: str = "preview") -> dict[str, Any]:
+        """Harvest candidates and the orders a harvest would send (swap-backs due first, as the
+        agent's harvest sends them; client order ids from ``plan_id``), without changing the book."""
         with self._scratch():
-            orders, report = self.harvest_orders(state, fee_model, "preview", cash_reserve_bps)
-        return {"orders": [o.model_dump(mode="json") for o in orders], **report}
+            orders = self.swap_back_orders(state, fee_model, plan_id, cash_reserve_bps)
+            harvests, report = self.harvest_orders(state, fee_model, plan_id, cash_reserve_bps)
+        return {"orders": [o.model_dump(mode="json") for o in orders + harvests], **report}
 
     def plan_impact(self, orders: list[Order], state: PortfolioState) -> dict[str, Any]:
         """Tax impact of ``orders`` (after routing and checks) if they filled at their prices:
