@@ -31,6 +31,7 @@ from src.engines.factory import resolve_engine
 from src.engines.base import RebalancingEngine
 from src.agents.alerts import last_decision, record_drift_alert
 from src.agents.journal import check_account, check_sequence
+from src.agents.positions import positions_of
 from src.agents.recovery import reconcile, recover
 from src.events.record import (
     FILLED,
@@ -209,21 +210,7 @@ class PortfolioRebalancingAgent:
     def positions(self) -> list[StrategyPosition]:
         """Every configured or held unit: quantity, value, weight, target and drift (an
         ``exclude_assets`` unit has no drift; the others' weights are of the value less it)."""
-        state = self._portfolio_state()
-        total, excluded = state.total_value(), set(self.config.exclude_assets)
-        # Targets apply to the value less the excluded holdings (which are weighed against the total).
-        base = total - sum(v for u, v in state.values().items() if u in excluded)
-        out = []
-        for unit in dict.fromkeys([*self.config.units, *state.holdings]):
-            qty = state.holdings.get(unit, 0.0)
-            value = qty * state.prices[unit]
-            target = self.config.target_allocations.get(unit, 0.0)
-            weight = value / (total if unit in excluded or base <= 0 else base)
-            kind = UnitKind.STRATEGY if self.registry.has_strategy(unit) else UnitKind.ASSET
-            out.append(StrategyPosition(unit=unit, kind=kind, quantity=qty, price=state.prices[unit], value=value,
-                                        weight=weight, target_weight=target,
-                                        drift=0.0 if unit in excluded else weight - target))
-        return out
+        return positions_of(self._portfolio_state(), self.config, self.registry.has_strategy)
 
     def metrics(self) -> PortfolioMetrics:
         """Value, return, risk and correlation figures from the portfolio's own history."""

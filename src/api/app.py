@@ -19,8 +19,8 @@ from typing import Optional, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Query
 
 from src.api.auth import BearerGate, bearer_dependency, check_token
-from src.api.errors import ERROR_RESPONSES, ErrorBody, InternalError, NoTaxTrackingError, install_error_handlers
-from src.api.views import CatalogueEntry, ExecuteRequest, HarvestPreview, HistoryView, ModelsView
+from src.api.errors import ERROR_RESPONSES, ErrorBody, InternalError, install_error_handlers
+from src.api.views import CatalogueEntry, ExecuteRequest, HistoryView, ModelsView
 from src.errors import RebalancerError
 from src.service import rebalance as svc
 
@@ -104,17 +104,11 @@ def create_app(config: Path, data_dir: Path, token: str) -> FastAPI:
         executed before returns its journaled event with `already_executed: true` and sends nothing."""
         return with_agent(lambda agent: svc.execute(agent, request.plan_id))
 
-    @router.get("/harvest", response_model=HarvestPreview, responses=REFUSED, summary="Tax-loss harvest, not sent")
-    def harvest() -> HarvestPreview:
-        """Losing lots, substitutes, estimated benefit and the orders a harvest would send (409 when the
-        portfolio has no tax tracking)."""
-        def look(agent) -> HarvestPreview:
-            found = agent.preview_harvest()
-            if found is None:
-                raise NoTaxTrackingError("tax tracking is off: set runtime.tax (substitutes, rates) in the "
-                                         "portfolio file")
-            return HarvestPreview(as_of=agent.clock.now(), **found)
-        return with_agent(look)
+    @router.get("/harvest", response_model=svc.HarvestView, responses=REFUSED, summary="Tax-loss harvest, not sent")
+    def harvest() -> svc.HarvestView:
+        """Losing lots, substitutes, estimated benefit and the orders a harvest would send, with the
+        plan id a harvest now would get (409 when the portfolio has no tax tracking)."""
+        return with_agent(svc.harvest)
 
     @router.get("/models", response_model=ModelsView, summary="The model portfolios")
     def models() -> ModelsView:

@@ -34,16 +34,12 @@ MAX_ISSUES_IN_MESSAGE = 5  # the message names this many fields; ``detail`` list
 MAX_KEY_SHOWN = 40  # characters of an unknown key the message shows
 
 
-class NoTaxTrackingError(RebalancerError):
-    """/harvest on a portfolio without tax tracking (409: nothing to harvest from)."""
-
-
 class InternalError(Exception):
     """An unexpected failure inside a request, already logged with its traceback (500)."""
 
 
 # Refusals (409), nothing sent: a stale plan id, a live portfolio (the API opens it as a dry run), tax tracking off.
-REFUSALS: tuple[type[Exception], ...] = (svc.RefusedError, NoTaxTrackingError)
+REFUSALS: tuple[type[Exception], ...] = (svc.RefusedError,)
 
 
 class Issue(StrictModel):

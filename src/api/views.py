@@ -1,14 +1,10 @@
 """The HTTP API's own request and response models (the rest are the service layer's views).
 
 ``src/service/rebalance.py`` defines what status, preview, execute and history return; this
-module adds the execute request, the wrappers the API returns lists in, and the harvest preview
-(``agent.preview_harvest()``'s document, typed).
+module adds the execute request and the wrappers the API returns lists in.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any, Optional
 
 from pydantic import Field
 
@@ -42,13 +38,3 @@ class ModelsView(StrictModel):
     """Every model portfolio: the built-in ones and those of ``src/data/models/``."""
 
     models: list[CatalogueEntry] = Field(description="By name, built-ins first.")
-
-
-class HarvestPreview(StrictModel):
-    """The tax-loss harvest the agent would make now; nothing sent or written."""
-
-    as_of: datetime = Field(description="The agent's clock (the latest trading day for paper accounts).")
-    plan_id: Optional[str] = Field(None, description="The event id a harvest now would get, where the agent gives one.")
-    harvest_candidates: list[dict[str, Any]] = Field(
-        description="Every losing lot considered: symbol, loss, substitute, estimated benefit, action and reason.")
-    orders: list[dict[str, Any]] = Field(description="The orders a harvest would send, with their reasons.")

@@ -8,6 +8,8 @@ on stderr, never a traceback.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +50,11 @@ def run(fn: Callable[[], int | None]) -> None:
     except (RebalancerError, ValueError) as exc:
         click.echo(colored(f"error: {one_line_error(exc)}", "red"), err=True)
         sys.exit(BAD_INPUT)
+    except BrokenPipeError:
+        # The reader went away (`kit ... | head`): not an error of ours. Point stdout at /dev/null so
+        # the interpreter's final flush does not fail again, and end as a process killed by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(128 + signal.SIGPIPE)
     except OSError as exc:
         click.echo(colored(f"error: {one_line_error(exc)}", "red"), err=True)
         sys.exit(REFUSED)

@@ -81,14 +81,16 @@ def _ask(lines: list[str]) -> bool:
 @account_options
 @click.option("--plan-id", help="execute only if the plan is still this one (from preview)")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--live", is_flag=True, help="a runtime.mode \"live\" portfolio: send the orders to the exchange "
+                                           "(without it, a live portfolio is a read-only dry run)")
 @hh.household_option
-def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str], yes: bool,
+def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str], yes: bool, live: bool,
             household: Optional[Path]) -> None:
     """Execute the plan (refused if --plan-id is stale; asks for confirmation without --yes)."""
     def go() -> int:
         if hh.chosen(household):
             return hh.execute(household, data_dir, as_json, yes)
-        with svc.open_agent(config, data_dir) as agent:
+        with svc.open_agent(config, data_dir, live=live) as agent:
             result = svc.execute(agent, plan_id, confirm=None if yes else lambda plan: _ask(plan_lines(plan)))
         lines = [result.message]
         lines += [f"  {o['side']:4} {o['filled_quantity']:12.4f} {o['unit']:20} {o['status']}"

@@ -88,3 +88,14 @@ def test_kit_harvest_when_tax_off_then_refused_and_when_on_then_candidates_json(
     assert found.returncode in (0, 1), found.stderr
     payload = json.loads(found.stdout)
     assert "harvest_candidates" in payload and "orders" in payload
+
+
+def test_kit_when_reader_of_its_output_is_gone_then_no_error_line_and_sigpipe_status():
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # `kit ... | head` after head has exited
+    done = subprocess.run([str(KIT), "rebalance", "model", "all_weather", "--json"], cwd=ROOT, stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert done.returncode == 141 and done.stderr == ""

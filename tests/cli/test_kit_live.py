@@ -48,3 +48,25 @@ def test_kit_execute_when_live_portfolio_without_live_flag_then_refused_and_noth
 def test_kit_status_when_live_keys_missing_then_one_line_exit_2(fake, tmp_path):
     done = kit("status", "--config", str(write_config(tmp_path, fake)), "--data-dir", str(tmp_path / "d"), env={})
     assert done.returncode == 2 and "is not set" in done.stderr and fake.requests == []
+
+
+def test_kit_execute_when_live_flag_then_orders_on_the_exchange_and_a_second_run_sends_nothing(fake, tmp_path):
+    import json
+
+    config, data = write_config(tmp_path, fake), tmp_path / "d"
+    # A live plan id covers the wall-clock second, so a --plan-id from an earlier preview is stale
+    # by design (the market moved); the confirmation prompt (or --yes) executes the plan shown.
+    done = kit("execute", "--live", "--yes", "--json", "--config", str(config), "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    sent = [r for r in fake.requests if r[0] == "POST" and "order" in r[1]]
+    event = json.loads(done.stdout)["event"]
+    assert len(sent) == len(event["orders"]) >= 2 and {o["status"] for o in event["orders"]} == {"filled"}
+    again = kit("execute", "--live", "--yes", "--config", str(config), "--data-dir", str(data))
+    assert again.returncode == 1 and "nothing to execute" in again.stdout
+    assert len([r for r in fake.requests if r[0] == "POST" and "order" in r[1]]) == len(sent)
+
+
+def test_kit_execute_when_live_flag_on_paper_portfolio_then_one_line_exit_2(fake, tmp_path):
+    done = kit("execute", "--live", "--yes", "--config", str(write_config(tmp_path, fake, mode="paper")),
+               "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2 and "--live: runtime.mode is 'paper'" in done.stderr and fake.requests == []
