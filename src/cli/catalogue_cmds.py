@@ -57,8 +57,10 @@ def model(name: str, as_json: bool, apply_: bool, config: Path | None) -> None:
 @click.argument("name")
 @click.option("--holdings", type=click.Path(path_type=Path), required=True, help="holdings file")
 @click.option("--dry-run", is_flag=True, help="add the estimated tax of the sells")
-def profile(name: str, holdings: Path, dry_run: bool) -> None:
+@json_option
+def profile(name: str, holdings: Path, dry_run: bool, as_json: bool) -> None:
     """The seed-003 risk-profile report (asset-class drift, trade list, summary)."""
     from src.scripts.profile_report import main as profile_main
 
-    sys.exit(profile_main(["--profile", name, "--holdings", str(holdings), *(["--dry-run"] if dry_run else [])]))
+    sys.exit(profile_main(["--profile", name, "--holdings", str(holdings), *(["--dry-run"] if dry_run else []),
+                           *(["--json"] if as_json else [])]))

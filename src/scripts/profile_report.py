@@ -6,7 +6,7 @@ targets, the trade list and its summary; ``--dry-run`` adds the estimated tax of
 Usage::
 
     python src/scripts/profile_report.py --profile growth --holdings src/data/portfolios/seed003_holdings.json
-        [--dry-run] [--fee-bps 10] [--fee-fixed 0] [--min-trade 0] [--as-of 2025-06-30]
+        [--dry-run] [--fee-bps 10] [--fee-fixed 0] [--min-trade 0] [--as-of 2025-06-30] [--json]
 
 The holdings file is JSON: ``{"holdings": [{"symbol": "CSPX", "asset_class": "stocks", "value":
 30000}, ...], "tax": {...}, "as_of": "YYYY-MM-DD"}`` (each holding may add ``quantity``,
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fee-fixed", type=float, default=0.0, help="fixed commission per trade (default 0)")
     parser.add_argument("--min-trade", type=float, default=0.0, help="skip trades smaller than this amount")
     parser.add_argument("--as-of", type=_day, default=None, help="sale date for holding periods (YYYY-MM-DD)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as one JSON document (TradeListReport; amounts as exact decimal strings)")
     args = parser.parse_args(argv)
     try:
         profile = resolve_profile(args.profile)
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_holdings(args.holdings)
         report = build_trade_list(loaded.holdings, profile, fee_model=fee_model, min_trade=args.min_trade,
                                   tax=loaded.tax if args.dry_run else None, as_of=args.as_of or loaded.as_of)
-        print(format_report(report, dry_run=args.dry_run), end="")
+        print(report.model_dump_json(indent=1) if args.json else format_report(report, dry_run=args.dry_run),
+              end="\n" if args.json else "")
     except (ValidationError, RebalancerError, ValueError) as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2

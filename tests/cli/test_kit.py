@@ -58,9 +58,14 @@ def test_kit_model_when_known_or_profile_alias_then_shown_and_unknown_then_exit_
     assert "Traceback" not in unknown.stderr
 
 
-def test_kit_profile_when_growth_then_trade_list():
+def test_kit_profile_when_growth_then_trade_list_in_text_and_json_and_unknown_profile_exit_2():
     out = kit("profile", "growth", "--holdings", str(HOLDINGS))
     assert out.returncode == 0 and "SELL  STRIPS-2040  25,000.00" in out.stdout
+    report = json.loads(kit("profile", "growth", "--holdings", str(HOLDINGS), "--json").stdout)
+    assert [(t["side"], t["symbol"], t["amount"]) for t in report["trades"]] == [
+        ("sell", "STRIPS-2040", "25000.00"), ("buy", "CSPX", "15000.00"), ("buy", "INDA", "10000.00")]
+    unknown = kit("profile", "growthy", "--holdings", str(HOLDINGS), "--json")
+    assert unknown.returncode == 2 and "unknown risk profile 'growthy'" in unknown.stderr and unknown.stdout == ""
 
 
 def test_kit_when_bad_yaml_config_then_one_line_exit_2(tmp_path):
