@@ -20,7 +20,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 
 from src.api.auth import BearerGate, bearer_dependency, check_token
 from src.api.errors import ERROR_RESPONSES, ErrorBody, InternalError, install_error_handlers
-from src.api.views import CatalogueEntry, ExecuteRequest, HistoryView, ModelsView
+from src.api.views import ExecuteRequest
+from src.service.catalogue import CatalogueEntry, ModelsView
 from src.errors import RebalancerError
 from src.service import rebalance as svc
 
@@ -115,14 +116,14 @@ def create_app(config: Path, data_dir: Path, token: str) -> FastAPI:
         from src.portfolios.model_catalogue import model_catalogue
 
         return guarded(lambda: ModelsView(models=[
-            CatalogueEntry(**m.model_dump(), demo_targets=m.proxy_targets()) for m in model_catalogue().values()]))
+            CatalogueEntry.of(m) for m in model_catalogue().values()]))
 
-    @router.get("/history", response_model=HistoryView, summary="Journaled events, oldest first")
+    @router.get("/history", response_model=svc.HistoryView, summary="Journaled events, oldest first")
     def history(limit: int = Query(20, ge=1, le=MAX_HISTORY, description="The newest N events."),
                 since: Optional[date] = Query(None, description="Events on or after this day (YYYY-MM-DD).")
-                ) -> HistoryView:
+                ) -> svc.HistoryView:
         start = None if since is None else datetime.combine(since, time())
-        return HistoryView(events=with_agent(lambda agent: svc.history(agent, limit=limit, since=start)))
+        return svc.HistoryView(events=with_agent(lambda agent: svc.history(agent, limit=limit, since=start)))
 
     app.include_router(router)
     install_error_handlers(app)

@@ -44,7 +44,9 @@ def model(name: str, as_json: bool, apply_: bool, config: Path | None) -> None:
             return _apply(name, config, as_json)
 
         found = get_model(name)
-        payload = found.model_dump(mode="json") | {"demo_targets": found.proxy_targets()}
+        from src.service.catalogue import CatalogueEntry
+
+        payload = CatalogueEntry.of(found)
         lines = [f"{found.title}: {found.description}",
                  "  holdings: " + ", ".join(f"{t} {w:.2%}" for t, w in found.holdings.items()),
                  "  demo targets: " + ", ".join(f"{u} {w:.2%}" for u, w in found.proxy_targets().items())]

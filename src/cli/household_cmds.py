@@ -66,7 +66,7 @@ def history(path: Path, data_dir: Path, as_json: bool, limit: int, since) -> int
     plans = hh.history(hh.load(path), data_dir, limit=limit, since=since.date() if since else None)
     lines = [f"{p.day:%Y-%m-%d} {p.trades:3} trade(s) ~{p.notional:14,.2f}  {p.wash_sale_decisions} wash-sale "
              f"decision(s), {p.skipped} skipped  {p.file}" for p in plans] or ["no events"]
-    emit(as_json, {"plans": [p.model_dump(mode="json") for p in plans]}, lines)
+    emit(as_json, hh.HouseholdHistoryView(plans=plans), lines)
     return 0 if plans else NOTHING
 
 

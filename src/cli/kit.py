@@ -13,8 +13,7 @@ import sys
 
 import click
 
-from src.cli import catalogue_cmds, rebalance_cmds, report_cmd
-from src.cli import serve_cmd
+from src.cli import catalogue_cmds, rebalance_cmds, report_cmd, schema_cmd, serve_cmd
 
 
 @click.group()
@@ -28,7 +27,8 @@ def rebalance() -> None:
 
 
 for command in (rebalance_cmds.status, rebalance_cmds.preview, rebalance_cmds.execute, rebalance_cmds.harvest,
-                rebalance_cmds.history, report_cmd.report, catalogue_cmds.model, catalogue_cmds.profile):
+                rebalance_cmds.history, report_cmd.report, catalogue_cmds.model, catalogue_cmds.profile,
+                schema_cmd.schema):
     rebalance.add_command(command)
 kit.add_command(serve_cmd.serve)  # kit serve: the HTTP API
 

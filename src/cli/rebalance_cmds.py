@@ -114,7 +114,7 @@ def history(config: Path, data_dir: Path, as_json: bool, limit: int, since, hous
             events = svc.history(agent, limit=limit, since=since)
         lines = [f"{e.timestamp:%Y-%m-%d} {e.status:15} {e.orders:3} order(s) fees {e.fees:9,.2f}  {e.message}"
                  for e in events] or ["no events"]
-        emit(as_json, {"events": [e.model_dump(mode="json") for e in events]}, lines)
+        emit(as_json, svc.HistoryView(events=events), lines)
         return 0 if events else NOTHING
     run(go)
 

@@ -22,9 +22,28 @@ from pydantic import Field, ValidationError
 from src.errors import ConfigError, one_line_error
 from src.models.base import StrictModel
 from src.models.portfolio_models import PortfolioConfig
+from src.portfolios.model_catalogue import ModelPortfolio
 from src.utils.atomic_io import atomic_write_text
 from src.utils.config_files import YAML_SUFFIXES, load_portfolio_file
 from src.utils.yaml_config import read_yaml
+
+
+class CatalogueEntry(ModelPortfolio):
+    """A model portfolio with the shipped units' weights that stand in for it
+    (``kit rebalance model NAME --json``; an item of ``GET /api/rebalance/models``)."""
+
+    demo_targets: dict[str, float] = Field(description="Shipped unit -> weight (``ModelPortfolio.proxy_targets``).")
+
+    @classmethod
+    def of(cls, model: ModelPortfolio) -> "CatalogueEntry":
+        """The entry of ``model``."""
+        return cls(**model.model_dump(), demo_targets=model.proxy_targets())
+
+
+class ModelsView(StrictModel):
+    """Every model portfolio: the built-in ones and those of ``src/data/models/``."""
+
+    models: list[CatalogueEntry] = Field(description="By name, built-ins first.")
 
 
 class WeightChange(StrictModel):

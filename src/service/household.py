@@ -104,6 +104,12 @@ class HouseholdPlanFile(StrictModel):
     skipped: int = Field(ge=0, description="Trades skipped.")
 
 
+class HouseholdHistoryView(StrictModel):
+    """``kit rebalance history --household FILE --json``: the household plan files."""
+
+    plans: list[HouseholdPlanFile] = Field(description="The plan files in --data-dir, oldest first.")
+
+
 class HouseholdExecuteResult(StrictModel):
     """What ``execute`` did: the backtest run and its plan files written."""
 

@@ -52,6 +52,12 @@ class EventSummary(StrictModel):
     message: str = Field(description="What happened, in a sentence.")
 
 
+class HistoryView(StrictModel):
+    """Journaled events, oldest first (``kit rebalance history --json``, ``GET /api/rebalance/history``)."""
+
+    events: list[EventSummary] = Field(description="The newest events on or after `since`, oldest first.")
+
+
 class StatusView(StrictModel):
     """Positions against targets, drift and the last event."""
 
