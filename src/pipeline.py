@@ -66,15 +66,27 @@ def tradable_state(state: PortfolioState, exclude: list[str]) -> tuple[Portfolio
     return state.model_copy(update={"holdings": kept}), values
 
 
-def make_plan_id(portfolio_name: str, state: PortfolioState) -> str:
-    """Deterministic id of the decision for this portfolio, event timestamp and account.
+def make_plan_id(portfolio_name: str, state: PortfolioState, *, decision_key: str = "") -> str:
+    """Deterministic id of the decision for this portfolio, event timestamp, account and market.
 
-    The same event on the same account always gives the same id (so a retry re-sends the same
-    client order ids); a second decision at the same timestamp after trades gives a new one.
+    The same event on the same account, prices and memory (and ``decision_key``: what else the
+    plan depends on, such as the configuration) always gives the same id, so a retry re-sends the
+    same client order ids; a second decision at the same timestamp after trades, at other prices
+    or under a changed configuration gives a new one (``kit rebalance execute --plan-id`` and the
+    API refuse a stale id).
     """
     holdings = ",".join(f"{u}={q!r}" for u, q in sorted(state.holdings.items()))
-    key = f"{portfolio_name}|{state.timestamp.isoformat()}|{state.cash!r}|{holdings}"
+    prices = ",".join(f"{u}={p!r}" for u, p in sorted(state.prices.items()))
+    memory = ",".join(f"{k}={v!r}" for k, v in sorted(state.memory.items()))
+    key = f"{portfolio_name}|{state.timestamp.isoformat()}|{state.cash!r}|{holdings}|{prices}|{memory}|{decision_key}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def config_key(config: PortfolioConfig, cash_reserve_bps: float, flow: float) -> str:
+    """What a plan depends on besides the account and the market: the whole configuration (targets,
+    method, parameters, limits, fees, exclusions), the cash reserve and the cycle's cash flow."""
+    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+    return f"{digest}|{cash_reserve_bps!r}|{flow!r}"
 
 
 class LazyTargets(Mapping):
@@ -176,7 +188,7 @@ def plan_rebalance(
         ``blocked`` (a risk limit; verdicts recorded), ``no_trades`` or ``orders``; with the
         memory and risk exclusions the runtime keeps for the next decision.
     """
-    plan_id = make_plan_id(config.name, state)
+    plan_id = make_plan_id(config.name, state, decision_key=config_key(config, cash_reserve_bps, flow))
     state, excluded = tradable_state(state, config.exclude_assets)
     if state.total_value() <= 0:  # everything held is excluded, and no cash: there is nothing to trade
         reason = f"nothing to trade: the account holds only exclude_assets {sorted(excluded)} and no cash"

@@ -104,9 +104,12 @@ def targets_at(events: Sequence[RebalancingEvent], moment: datetime,
                configured: Mapping[str, float]) -> dict[str, float]:
     """The targets drift is measured against at ``moment``: those of the newest rebalance on or
     before it (``final_targets``: the engine's targets after the risk limits, so a unit the risk
-    stage dropped or shrank is not drift), or the configured targets before the first one."""
+    stage dropped or shrank is not drift), or the configured targets before the first one, or when
+    the newest rebalance was decided under other configured targets (the portfolio file changed)."""
     for event in reversed(events):
         if event.timestamp <= moment and event.status == PlanStatus.ORDERS and event.final_targets:
+            if (event.config or {}).get("target_allocations") != dict(configured):
+                break  # decided under other targets (the file changed since): they say nothing about these
             return dict(event.final_targets)
     return dict(configured)
 

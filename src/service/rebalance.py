@@ -66,7 +66,13 @@ class StatusView(StrictModel):
     value: float = Field(description="Cash plus holdings at market.")
     cash: float = Field(description="Free cash.")
     positions: list[StrategyPosition] = Field(description="Every configured or held unit.")
-    max_abs_drift: float = Field(description="Largest |weight - target| over the units.")
+    max_abs_drift: float = Field(
+        description="Largest |weight - target| against the targets in force (drift_targets), harvest substitutes "
+        "counted as their originals: what the drift alert measures. The positions' own drift is against the "
+        "configured targets.")
+    drift_targets: dict[str, float] = Field(
+        default_factory=dict, description="The targets in force: the newest rebalance's after the risk limits (a unit "
+        "the risk stage held out at 0), or the configured ones before the first rebalance or after the file changed.")
     excluded_assets: list[str] = Field(default_factory=list, description="Held as they are, never traded.")
     last_event: Optional[EventSummary] = Field(None, description="The newest journaled event, if any.")
     alert_level: str = Field("none", description="Drift alert level now: none, warning or critical (off when "
@@ -134,15 +140,20 @@ def status(agent) -> StatusView:
     """Positions against targets, drift, the drift alert level and the last event."""
     from src.agents.alerts import current_drift, last_alert
 
+    from src.risk.drift_alerts import targets_at
+
     positions = agent.positions()
     last = agent.rebalancing_history[-1] if agent.rebalancing_history else None
     cash = agent.broker.get_account().cash
     excluded = set(agent.config.exclude_assets)
+    check = current_drift(agent)
+    in_force = targets_at(agent.rebalancing_history, agent.clock.now(), agent.config.target_allocations)
+    own = max((abs(p.drift) for p in positions if p.unit not in excluded), default=0.0)
     return StatusView(portfolio=agent.config.name, as_of=agent.clock.now(), cash=cash,
                       value=cash + sum(p.value for p in positions), positions=positions,
-                      max_abs_drift=max((abs(p.drift) for p in positions if p.unit not in excluded), default=0.0),
+                      max_abs_drift=check.max_drift if check is not None else own, drift_targets=in_force,
                       excluded_assets=sorted(excluded), last_event=None if last is None else summarise(last),
-                      **_alert_fields(agent, current_drift(agent), last_alert(agent.rebalancing_history)))
+                      **_alert_fields(agent, check, last_alert(agent.rebalancing_history)))
 
 
 def _alert_fields(agent, check, alert) -> dict[str, Any]:

@@ -42,7 +42,9 @@ class WeeklyReport(StrictModel):
     portfolio: str = Field(description="Portfolio name.")
     week_start: date = Field(description="First day of the week (week_ending - 6 days).")
     week_ending: date = Field(description="Last day of the week.")
-    value_start: float = Field(description="Value at the last cycle before the week (its first cycle if none).")
+    value_start: float = Field(description="Value at value_start_at.")
+    value_start_at: datetime = Field(description="The cycle value_start is taken from: the last one before the week "
+                                     "if it is at most 7 days before it, else the week's first.")
     value_end: float = Field(description="Value at the week's last cycle.")
     net_flows: float = Field(description="Deposits less withdrawals in the week.")
     time_weighted_return: float = Field(description="Return of the week net of flows (linked per cycle).")
@@ -53,7 +55,8 @@ class WeeklyReport(StrictModel):
     alerts: list[dict[str, Any]] = Field(description="Drift alerts journaled in the week (level, max drift, units).")
     trades: int = Field(description="Orders filled (fully or partly).")
     traded_notional: float = Field(description="Sum of filled quantity x fill price.")
-    turnover: float = Field(description="traded_notional / the average value of the week's cycles.")
+    turnover: float = Field(description="One-way turnover, as the backtests count it: traded_notional / 2 / the "
+                            "average value of the week's cycles (a full swap of the portfolio is 100%).")
     fees: float = Field(description="Fees paid.")
     realized_gains: float = Field(description="Realised gains (tax blocks of the events; 0 without tax tracking).")
     realized_losses: float = Field(description="Realised losses, as a positive amount.")
@@ -81,7 +84,9 @@ def weekly_report(portfolio: str, events: Sequence[RebalancingEvent], history: S
     if not week:
         raise NoHistoryError(f"no history in the week ending {week_ending} ({start} .. {week_ending}) for "
                              f"{portfolio!r}")
-    before = [p for p in history if p.timestamp.date() < start]
+    # The week's return starts from the last cycle before it, if that is at most a week earlier;
+    # a point months old (a replay, then a cycle today) would pass months off as this week.
+    before = [p for p in history if start - timedelta(days=7) <= p.timestamp.date() < start]
     base = before[-1] if before else week[0]
     chain, previous = 1.0, base
     for point in week:
@@ -104,13 +109,14 @@ def weekly_report(portfolio: str, events: Sequence[RebalancingEvent], history: S
     taxes = _taxes(in_week)
     return WeeklyReport(
         portfolio=portfolio, week_start=start, week_ending=week_ending, value_start=base.value,
+        value_start_at=base.timestamp,
         value_end=week[-1].value, net_flows=sum(p.flow for p in week if p is not base),
         time_weighted_return=chain - 1.0, drift_start=points[0].max_drift, drift_end=points[-1].max_drift,
         drift_max=worst.max_drift, drift_max_at=worst.timestamp,
         alerts=[{"timestamp": e.timestamp, "level": e.alert.level, "previous_level": e.alert.previous_level,
                  "max_drift": e.alert.max_drift, "units": e.alert.units, "message": e.message}
                 for e in in_week if e.status == PlanStatus.ALERT and e.alert is not None],
-        trades=len(fills), traded_notional=notional, turnover=notional / average if average > 0 else 0.0,
+        trades=len(fills), traded_notional=notional, turnover=notional / 2.0 / average if average > 0 else 0.0,
         fees=sum(e.fees for e in in_week), **taxes,
         risk_verdicts=[{"timestamp": e.timestamp, "status": e.status.value, "limit": v.limit,
                         "action": v.action.value, "reason_code": v.reason_code.value, "units": v.units,

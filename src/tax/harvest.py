@@ -39,7 +39,9 @@ class HarvestCandidate(StrictModel):
     loss: float = Field(description="Unrealized loss in those lots (positive).")
     short_term_loss: float = Field(description="Part of the loss that is short-term.")
     long_term_loss: float = Field(description="Part of the loss that is long-term.")
-    estimated_benefit: float = Field(description="Tax the loss saves at the configured rates.")
+    estimated_benefit: float = Field(description="Tax the loss offsets this year at the configured rates (loss x "
+                                     "rate). Mostly a deferral: the substitute's lower basis gives much of it back "
+                                     "when it is sold, so the lasting gain is the time value and any rate difference.")
     trading_cost: float = Field(description="Fees to sell and buy the substitute.")
     substitute: Optional[str] = Field(description="Declared substitute.")
     action: Literal["harvest", "skip"] = Field(description="What was decided.")
@@ -115,7 +117,7 @@ def scan_harvest(ledger: TaxLedger, prices: dict[str, float], day: date, fee_mod
                 account_id=account.account_id, symbol=symbol, lot_ids=[lot.lot_id for lot in losing], units=units,
                 value=value, loss=st + lt, short_term_loss=st, long_term_loss=lt, estimated_benefit=benefit,
                 trading_cost=cost, substitute=substitute, action="skip" if reason else "harvest",
-                reason=reason or f"saves {benefit:.2f} for {cost:.2f} of fees"))
+                reason=reason or f"defers {benefit:.2f} of tax for {cost:.2f} of fees"))
     return out
 
 

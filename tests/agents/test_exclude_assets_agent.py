@@ -7,6 +7,7 @@ import pytest
 
 from datetime import datetime
 
+from src.agents.alerts import current_drift
 from src.agents.portfolio_rebalancing_agent import PortfolioRebalancingAgent
 from src.market.clock import FixedClock
 from src.models.execution_models import RuntimeSettings
@@ -27,11 +28,15 @@ def test_agent_when_held_unit_becomes_excluded_then_kept_and_drift_measured_arou
     with PortfolioRebalancingAgent(_config({"JNJ": 0.5, "XOM": 0.5}, exclude=["KO"]), data_dir=tmp_path) as agent:
         positions = {p.unit: p for p in agent.positions()}
         plan = agent.preview()
+        alert = current_drift(agent)
     assert positions["KO"].drift == 0.0 and positions["KO"].weight == pytest.approx(0.3, abs=0.01)
     # JNJ and XOM were bought 40:30, so of the value less KO they weigh 4/7 and 3/7.
     assert positions["JNJ"].weight == pytest.approx(4 / 7, abs=0.01) and positions["XOM"].weight == pytest.approx(3 / 7, abs=0.01)
     assert "KO" not in {o.unit for o in plan.orders} and plan.excluded_holdings["KO"] > 0
     assert set(plan.weights_before) == {"JNJ", "XOM"}
+    # The drift alert measures against the file's new targets, not the last rebalance's (decided
+    # under the old ones, KO included): 4/7 - 1/2, not 4/7 - 0.4.
+    assert alert.max_drift == pytest.approx(4 / 7 - 0.5, abs=0.01) and alert.level == "warning"
     assert agent.broker.get_account().positions["KO"] == ko_units
 
 
