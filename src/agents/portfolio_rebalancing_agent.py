@@ -108,6 +108,11 @@ class PortfolioRebalancingAgent:
             days = self.market.trading_days(config.units)  # every unit must be known before anything runs
         except UnknownUnitError as exc:
             raise UnknownUnitError(f"target_allocations: {exc}") from exc
+        try:  # a typo in exclude_assets would silently exclude nothing
+            for unit in config.exclude_assets:
+                self.market.trading_days([unit])
+        except UnknownUnitError as exc:
+            raise UnknownUnitError(f"exclude_assets: {exc}") from exc
         self.clock = clock or FixedClock(latest_trading_day(self.market, config.units, days))
         self._check_substitutes()
         self.data_dir = Path(data_dir) if data_dir is not None else PORTFOLIO_DIR

@@ -233,12 +233,13 @@ def _model_of(catalogue: dict[str, ModelPortfolio]):
     return convert
 
 
-def with_exclusions(built: PortfolioFile, units: list[str]) -> PortfolioFile:
-    """``built`` with ``exclude_assets`` set, validated (an excluded unit may not have a target)."""
+def with_exclusions(built: PortfolioFile, units: list[str], registry: StrategyRegistryAgent) -> PortfolioFile:
+    """``built`` with ``exclude_assets`` set, validated (known units, none with a target)."""
     try:
         portfolio = PortfolioConfig.model_validate({**built.portfolio.model_dump(), "exclude_assets": units})
     except ValidationError as exc:
         raise ConfigError(f"--exclude: {one_line_error(exc)}") from exc
+    resolve_units(portfolio, registry)
     return built.model_copy(update={"portfolio": portfolio})
 
 
@@ -311,7 +312,7 @@ def main(argv: Optional[list[str]] = None, ask: Ask = input) -> int:
             built = build_file(name=args.name, allocations=parse_allocations(args.allocations),
                                method=args.method or "threshold", params=params, limits=limits, registry=registry)
         if args.exclude:
-            built = with_exclusions(built, [u.strip() for u in args.exclude.split(",") if u.strip()])
+            built = with_exclusions(built, [u.strip() for u in args.exclude.split(",") if u.strip()], registry)
         output = args.output or PORTFOLIOS_DIR / f"{slug(built.portfolio.name)}.json"
         if output.exists() and not args.force:
             raise ConfigError(f"--output {output} exists (pass --force to overwrite)")

@@ -37,6 +37,10 @@ def resolve_units(config: PortfolioConfig, registry: StrategyRegistryAgent,
                 f"target_allocations: unknown unit {unit!r} (not a registered strategy and no prices "
                 f"for such a symbol)"
             )
+    for unit in config.exclude_assets:  # a typo here would silently exclude nothing
+        if not registry.has_strategy(unit) and unit not in known:
+            raise UnknownUnitError(f"exclude_assets: unknown unit {unit!r} (not a registered strategy and no prices "
+                                   f"for such a symbol)")
     return kinds
 
 

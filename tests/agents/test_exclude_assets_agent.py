@@ -54,3 +54,11 @@ def test_agent_when_excluded_unit_at_a_loss_then_not_harvested(tmp_path):
         found = agent.preview_harvest()
     assert "KO" not in {c["symbol"] for c in found["harvest_candidates"]}
     assert "KO" not in {o["unit"] for o in found["orders"]}
+
+
+def test_agent_when_excluded_unit_unknown_then_refused_naming_it_and_nothing_written(tmp_path):
+    from src.errors import UnknownUnitError
+
+    with pytest.raises(UnknownUnitError, match="exclude_assets: unit 'FOO' is neither a registered strategy"):
+        PortfolioRebalancingAgent(_config({"JNJ": 0.5, "XOM": 0.5}, exclude=["FOO"]), data_dir=tmp_path / "d")
+    assert not (tmp_path / "d").exists()

@@ -205,3 +205,10 @@ def test_flags_when_exclude_then_saved_and_when_excluded_unit_has_target_then_ex
     assert main([*base, "--exclude", "JNJ"]) == 2 and not out.exists()
     err = capsys.readouterr().err
     assert "--exclude: PortfolioConfig: exclude_assets: 'JNJ' also has a target weight" in err and err.count("\n") == 1
+
+
+def test_flags_when_excluded_unit_unknown_then_exit_2_naming_it(tmp_path, capsys):
+    out = tmp_path / "t.json"
+    assert main(["--name", "T", "--allocations", "JNJ=0.5,XOM=0.5", "--risk-limits", '{"max_single_strategy": 0.5}',
+                 "--exclude", "FOO", "--output", str(out)]) == 2 and not out.exists()
+    assert "exclude_assets: unknown unit 'FOO'" in capsys.readouterr().err
