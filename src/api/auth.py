@@ -32,10 +32,12 @@ def check_token(token: str) -> bytes:
     Raises
     ------
     ConfigError
-        If the token is shorter than ``MIN_TOKEN_LENGTH`` characters (its value is not echoed).
+        If the token, blanks at either end left out, is shorter than ``MIN_TOKEN_LENGTH``
+        characters (its value is not echoed): sixteen spaces are no secret.
     """
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise ConfigError(f"the API token has {len(token)} character(s): it needs at least {MIN_TOKEN_LENGTH}")
+    if len(token.strip()) < MIN_TOKEN_LENGTH:
+        raise ConfigError(f"the API token has {len(token.strip())} character(s) besides blanks at its ends: it needs "
+                          f"at least {MIN_TOKEN_LENGTH}")
     return token.encode("utf-8")
 
 

@@ -6,6 +6,7 @@ API calls) and renders the typed view as a table or, with ``--json``, as its JSO
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,8 @@ from src.cli import household_cmds as hh
 from src.cli.common import NOTHING, Refused, account_options, emit, run
 from src.cli.report_cmd import alert_lines
 from src.service import rebalance as svc
+
+MAX_HISTORY_LIMIT = 10_000  # as the API's MAX_HISTORY (src/api/app.py, not imported: it loads FastAPI)
 
 
 def plan_lines(plan: svc.PlanView) -> list[str]:
@@ -70,6 +73,15 @@ def preview(config: Path, data_dir: Path, as_json: bool, household: Optional[Pat
     run(go)
 
 
+def _plan_id(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """``--plan-id``: a malformed id is bad input (exit 2), not a stale plan; the API's pattern."""
+    from src.api.views import PLAN_ID_PATTERN  # here, not at the top: importing the API loads FastAPI
+
+    if value is not None and not re.fullmatch(PLAN_ID_PATTERN, value):
+        raise click.BadParameter(f"{value!r} is not a plan id (16 lower-case hex digits, as preview prints it)")
+    return value
+
+
 def _ask(lines: list[str]) -> bool:
     if not sys.stdin.isatty():
         raise Refused("no confirmation: add --yes (or run on a terminal to be asked)")
@@ -79,7 +91,7 @@ def _ask(lines: list[str]) -> bool:
 
 @click.command()
 @account_options
-@click.option("--plan-id", help="execute only if the plan is still this one (from preview)")
+@click.option("--plan-id", callback=_plan_id, help="execute only if the plan is still this one (from preview)")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @click.option("--live", is_flag=True, help="a runtime.mode \"live\" portfolio: send the orders to the exchange "
                                            "(without it, a live portfolio is a read-only dry run)")
@@ -102,7 +114,7 @@ def execute(config: Path, data_dir: Path, as_json: bool, plan_id: Optional[str],
 
 @click.command()
 @account_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="newest N events")
+@click.option("--limit", type=click.IntRange(1, MAX_HISTORY_LIMIT), default=20, show_default=True, help="newest N events")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="events on or after this day")
 @hh.household_option
 def history(config: Path, data_dir: Path, as_json: bool, limit: int, since, household: Optional[Path]) -> None:

@@ -107,6 +107,8 @@ def report(config: Path, data_dir: Path, as_json: bool, week_ending: Optional[st
     """The weekly report: value and return, drift, alerts, trades, fees, taxes, risk verdicts, failures."""
     def go() -> int:
         day = _day(week_ending)
+        if png is not None and png.is_dir():
+            raise ValueError(f"--png {png} is a folder: give the PNG file's name (e.g. {png / 'report.png'})")
         if png is not None and not png.parent.is_dir():
             raise ValueError(f"--png {png}: folder {png.parent} does not exist")
         with svc.open_agent(config, data_dir) as agent:

@@ -2,8 +2,9 @@
 
 The bearer token comes from an environment variable (``--token-env``, default
 ``KIT_API_TOKEN``), never from the command line, where ``ps`` would show it. The command refuses
-to start, in one line with exit 2, without the variable, with a token under 16 characters, or
-with a portfolio file that does not load. A host other than loopback gets a one-line warning:
+to start, in one line with exit 2, without the variable, with a token under 16 characters (blanks
+at its ends left out), with a portfolio file that does not load, or on an address it cannot listen
+on (a --host that does not resolve, a --port in use): the socket is bound before uvicorn starts. A host other than loopback gets a one-line warning:
 the API sends orders, and the token travels in clear text without TLS in front of it.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -39,17 +41,54 @@ def read_token(variable: str) -> str:
     Raises
     ------
     ConfigError
-        If it is unset, empty or shorter than the API's minimum (the value is never echoed).
+        If it is unset, empty, only blanks, or shorter than the API's minimum once the blanks at
+        its ends are left out (the value is never echoed). Those blanks are dropped: an HTTP
+        header cannot carry them, so a request could never match a token that has them.
     """
     from src.api.auth import MIN_TOKEN_LENGTH, check_token
 
-    token = os.environ.get(variable, "")
+    raw = os.environ.get(variable, "")
+    token = raw.strip()
     if not token:
-        raise ConfigError(f"{variable} is not set: export {variable}=<a secret of at least {MIN_TOKEN_LENGTH} "
+        state = "holds only blanks" if raw else "is not set"
+        raise ConfigError(f"{variable} {state}: export {variable}=<a secret of at least {MIN_TOKEN_LENGTH} "
                           f"characters> (e.g. from: python -c 'import secrets; print(secrets.token_urlsafe())')")
     if len(token) < MIN_TOKEN_LENGTH:  # the length is named, never the value
-        raise ConfigError(f"{variable} holds {len(token)} character(s): the token needs at least {MIN_TOKEN_LENGTH}")
+        raise ConfigError(f"{variable} holds {len(token)} character(s) besides blanks: the token needs at least "
+                          f"{MIN_TOKEN_LENGTH}")
     return check_token(token) and token
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: any free port), not yet listening, as uvicorn binds it.
+
+    Raises
+    ------
+    ConfigError
+        One line naming --host (a name that does not resolve) or --host and --port (the address
+        is in use, not this machine's, or not allowed), with the reason.
+    """
+    name = host.strip("[]")  # [::1] as in a URL
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) and exc.strerror else str(exc)
+        raise ConfigError(f"--host {host}: cannot resolve it ({reason})") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart reuses the port at once
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from exc
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """``http://host:port`` of a bound socket (its real port when --port 0)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
 
 
 @click.command()
@@ -77,7 +116,19 @@ def serve(config: Path, data_dir: Path, host: str, port: int, token_env: str) ->
         app = create_app(config, data_dir, token)
         click.echo(f"serving {loaded.portfolio.name} ({config}) with data in {data_dir}; "
                    f"API docs at /docs, every /api/ request needs 'Authorization: Bearer ${token_env}'", err=True)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False))
-        server.run()
+        sock = bind(host, port)  # here, not in uvicorn: a port in use is one line and exit 2, not its log and 3
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets=None) -> None:
+                await super().startup(sockets=sockets)
+                if self.started:  # uvicorn says where it listens only for the sockets it bound itself
+                    logging.getLogger("uvicorn.error").info("Uvicorn running on %s (Press CTRL+C to quit)",
+                                                            url_of(sock))
+
+        server = Server(uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False))
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
         return 0 if server.started else 1
     run(go)

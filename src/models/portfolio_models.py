@@ -189,8 +189,9 @@ class PortfolioConfig(StrictModel):
     @classmethod
     def _params_for_method(cls, value: Any, info) -> Any:
         method = info.data.get("rebalancing_method")
-        if method is None:  # the method itself was invalid; that error is reported already
-            return value
+        if method is None:  # the method itself was invalid; that error is reported already, alone:
+            # params checked against the whole Union would add one complaint per params class
+            return value if isinstance(value, MethodParams) else ThresholdParams()
         model = PARAMS_BY_METHOD[RebalancingMethod(method)]
         if value is None:
             return model()

@@ -17,12 +17,35 @@ from src.utils.paths import slug
 
 
 def load_household(path: Path) -> HouseholdConfig:
-    """A household file, validated; a bad one is one line naming the field."""
+    """A household file, validated; a bad one is one line naming the file (and the field).
+
+    Raises
+    ------
+    ConfigError
+        ``household file <path> ...``: missing, a folder, not UTF-8, not JSON, or not valid.
+    """
+    path = Path(path)
+    where = f"household file {path}"
+    if path.is_dir():
+        raise ConfigError(f"{where} is a folder, not a household file")
+    if not path.is_file():
+        raise ConfigError(f"{where} does not exist")
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where} is not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:  # unreadable (permissions): bad input, named
+        raise ConfigError(f"{where}: {one_line_error(exc)}") from exc
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{where} is nested too deeply to be a household file") from exc
+    try:
         return HouseholdConfig.model_validate(payload)
-    except (ValueError, ValidationError) as exc:  # JSON errors and validation errors both
-        raise ConfigError(f"{path}: {one_line_error(exc)}") from exc
+    except (ValueError, ValidationError) as exc:  # validation errors (and a validator's ValueError)
+        raise ConfigError(f"{where}: {one_line_error(exc)}") from exc
 
 
 def print_result(name: str, routing: str, result: HouseholdResult) -> None:

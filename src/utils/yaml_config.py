@@ -9,6 +9,10 @@ line: a syntax error, a tag other than YAML's core ones (``!!python/object``, ``
 to too many values through aliases. Anchors, aliases and ``<<`` merge keys are fine.
 
 Mapping keys are always read as their text: ``ON: 0.2`` is the ticker ``"ON"``, not ``True``.
+A plain date (``replay_start: 2015-02-30``) stays text, as in a JSON file, so that pydantic
+validates it and the error names the file, the line, the field and the value; an explicit
+``!!timestamp`` still makes a date, and one that is not a date is refused with its line. A value
+that a core tag cannot make (``!!int abc``, ``!!bool maybe``) is refused with its line too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,30 @@ _CORE = "tag:yaml.org,2002:"
 ALLOWED_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map"))
 _MERGE = _CORE + "merge"
 MAX_VALUES = 100_000  # far above any portfolio file; stops "billion laughs" alias bombs
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without the implicit timestamp: ``2015-01-02`` is the text ``"2015-01-02"``.
+
+    Every value a constructor cannot make (a ``ValueError``, ``TypeError`` or ``KeyError`` inside
+    PyYAML, e.g. ``!!timestamp 2015-02-30``) becomes a ``ConstructorError`` at the value's line,
+    which ``read_yaml`` reports as one line naming the file.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _CORE + "timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            tag = node.tag.replace(_CORE, "!!")
+            what = f"{node.value!r} is not a valid {tag}" if isinstance(node, yaml.ScalarNode) else f"not a valid {tag}"
+            if isinstance(exc, (ValueError, TypeError)):  # KeyError, AttributeError: PyYAML's, nothing to add
+                what += f": {' '.join(str(exc).split())}"
+            raise yaml.constructor.ConstructorError(None, None, what, node.start_mark) from exc
 
 
 class KeyLines:
@@ -110,7 +138,7 @@ def read_yaml(path: Path, text: str, where: str | None = None) -> tuple[Any, Key
     """
     where = where or f"config file {path}"
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character: the reader refuses the text up front
         line = text.count("\n", 0, exc.position) + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -132,6 +160,10 @@ def read_yaml(path: Path, text: str, where: str | None = None) -> tuple[Any, Key
         raise ConfigError(f"{where}{line}: not valid YAML: {' '.join(problem.split())}") from exc
     except yaml.YAMLError as exc:  # a reader error (control character) has no problem_mark
         raise ConfigError(f"{where}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as exc:  # a value PyYAML could not make, outside any node (_Loader names the line)
+        raise ConfigError(f"{where}: not valid YAML: {one_line_error(exc)}") from exc
     finally:
         loader.dispose()
 

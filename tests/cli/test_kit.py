@@ -104,3 +104,52 @@ def test_kit_when_reader_of_its_output_is_gone_then_no_error_line_and_sigpipe_st
                           stderr=subprocess.PIPE, text=True, timeout=60)
     os.close(write)
     assert done.returncode == 141 and done.stderr == ""
+
+
+@pytest.mark.parametrize("args, says", [
+    (["history", "--limit", "0"], "Invalid value for '--limit': 0"),
+    (["history", "--limit", "10001"], "Invalid value for '--limit': 10001 is not in the range 1<=x<=10000"),
+    (["history", "--since", "yesterday"], "Invalid value for '--since': 'yesterday'"),
+    (["histroy"], "No such command 'histroy'"),
+    (["status", "--confg", "x.json"], "No such option '--confg'"),
+    (["execute", "--plan-id", "64e7a55cce16697", "--yes"], "Invalid value for '--plan-id': '64e7a55cce16697'"),
+    (["execute", "--plan-id", "64E7A55CCE166974", "--yes"], "Invalid value for '--plan-id': '64E7A55CCE166974'"),
+])
+def test_kit_when_usage_error_then_one_red_error_line_exit_2_and_nothing_written(tmp_path, args, says):
+    out = kit(*args, data=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "error: kit rebalance" in out.stderr and says in out.stderr
+    assert "Usage:" not in out.stderr and "Try " not in out.stderr and "Traceback" not in out.stderr
+    assert not list(tmp_path.glob("*"))  # a malformed plan id is not a stale plan: nothing opened
+
+
+def test_kit_when_help_asked_then_help_on_stdout_exit_0():
+    for args in (["--help"], ["rebalance", "--help"], ["rebalance", "history", "--help"]):
+        out = subprocess.run([str(KIT), *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stdout.startswith("Usage: kit") and out.stderr == ""
+    assert "1<=x<=10000" in out.stdout  # --limit is capped like the API's
+
+
+def test_kit_when_no_command_then_help_exit_2():
+    out = subprocess.run([str(KIT), "rebalance"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Commands:" in out.stdout + out.stderr
+
+
+def test_kit_when_command_exits_with_its_code_then_that_code(tmp_path):
+    empty = kit("history", "--config", str(SAMPLE), data=tmp_path)  # nothing to show: the command's sys.exit(1)
+    assert empty.returncode == 1 and empty.stdout == "no events\n"
+    assert kit("model", "all_weather").returncode == 0
+
+
+def test_kit_main_when_ctrl_c_then_stopped_exit_130(monkeypatch, capsys):
+    from src.cli import kit as kit_module
+    from src.service import rebalance as svc
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(svc, "open_agent", interrupted)
+    monkeypatch.setattr(sys, "argv", ["kit", "rebalance", "status", "--config", str(SAMPLE)])
+    with pytest.raises(SystemExit) as stopped:
+        kit_module.main()
+    assert stopped.value.code == 130 and capsys.readouterr().err.splitlines()[-1] == "stopped"

@@ -135,3 +135,36 @@ def test_model_when_subscripted_then_behaves_like_mapping():
     assert dict(config.risk_limits)["max_single_strategy"] == 0.4
     with pytest.raises(KeyError, match="no field 'nope'"):
         config["nope"]
+
+
+METHOD_ERROR = ("portfolio.rebalancing_method: Input should be 'threshold', 'calendar', 'adaptive', 'risk_parity', "
+                "'cost_aware', 'tactical' or 'hybrid' (got 'threshhold')")
+
+
+@pytest.mark.parametrize("params", [None, {"min_drift": 0.05}, {"frequency": "monthly"}])
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_load_when_method_misspelt_then_only_the_methods_error(tmp_path, suffix, params):
+    import json
+
+    from src.errors import ConfigError
+    from src.utils.config_files import load_portfolio_file
+
+    portfolio = {"name": "x", "target_allocations": {"KO": 0.5, "PG": 0.5},
+                 "risk_limits": {"max_single_strategy": 0.5}, "rebalancing_method": "threshhold",
+                 **({"rebalancing_params": params} if params is not None else {})}
+    path = tmp_path / f"p{suffix}"
+    text = json.dumps({"portfolio": portfolio}, indent=1)  # JSON is YAML too
+    path.write_text(text)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"rebalancing_method"' in row)
+    with pytest.raises(ConfigError) as caught:
+        load_portfolio_file(path)
+    message = str(caught.value)
+    assert message.endswith(METHOD_ERROR) and ";" not in message and "rebalancing_params" not in message
+    assert message.startswith(f"config file {path} line {line}: " if suffix == ".yaml" else
+                              f"config file {path}: PortfolioFile: ")
+
+
+def test_construct_when_method_bad_and_params_typed_then_only_the_methods_error():
+    with pytest.raises(ValidationError) as caught:
+        guide_config(rebalancing_method="threshhold", rebalancing_params=CalendarParams())
+    assert [e["loc"] for e in caught.value.errors()] == [("rebalancing_method",)]

@@ -154,3 +154,41 @@ def test_main_when_yaml_config_broken_then_exit_2_one_line_and_nothing_written(t
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "bad.yaml line 5: portfolio.target_allocations.PG" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_load_when_date_does_not_exist_then_file_line_field_and_value(tmp_path):
+    message = _error(tmp_path, GOOD + "runtime:\n  replay_start: 2015-02-30\n")
+    assert message == (f"config file {tmp_path / 'bad.yaml'} line 9: runtime.replay_start: Input should be a valid "
+                       "date or datetime, day value is outside expected range (got '2015-02-30')")
+
+
+def test_load_when_plain_or_tagged_date_then_same_day(tmp_path):
+    days = []
+    for value in ("2015-02-27", "'2015-02-27'", "!!timestamp 2015-02-27"):
+        path = tmp_path / "p.yaml"
+        path.write_text(GOOD + f"runtime:\n  replay_start: {value}\n")
+        days.append(load_portfolio_file(path).runtime.replay_start)
+    assert days[0] == days[1] == days[2] and str(days[0]) == "2015-02-27"
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("!!timestamp 2015-02-30", "line 9 column 17: not valid YAML: '2015-02-30' is not a valid !!timestamp: "
+                               "day is out of range for month"),
+    ("!!timestamp soon", "line 9 column 17: not valid YAML: 'soon' is not a valid !!timestamp"),
+    ("!!int abc", "line 9 column 17: not valid YAML: 'abc' is not a valid !!int"),
+    ("!!bool maybe", "line 9 column 17: not valid YAML: 'maybe' is not a valid !!bool"),
+])
+def test_load_when_tagged_value_cannot_be_made_then_file_and_line(tmp_path, value, fragment):
+    assert fragment in _error(tmp_path, GOOD + f"runtime:\n  replay_start: {value}\n")
+
+
+def test_kit_when_yaml_date_does_not_exist_then_one_line_naming_file_line_and_field(tmp_path):
+    from tests.cli.test_kit import KIT, kit
+
+    if not KIT.exists():
+        pytest.skip("kit is installed by the Makefile's set-up (pip install -e .)")
+    path = tmp_path / "p.yaml"
+    path.write_text(GOOD + "runtime:\n  replay_start: 2015-02-30\n")
+    out = kit("status", "--config", str(path), data=tmp_path / "d")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert f"{path} line 9: runtime.replay_start: " in out.stderr and "(got '2015-02-30')" in out.stderr
