@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -104,7 +105,7 @@ def run_preview(args: argparse.Namespace) -> int:
     with svc.open_agent(args.config, args.data_dir, live=args.live) as agent:
         plan = svc.preview(agent)
     print("\n".join(plan_lines(plan)))
-    return 0
+    return 0 if plan.orders else 1  # as kit: 1 = nothing to do
 
 
 def run_repair(args: argparse.Namespace) -> int:
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stop = threading.Event()
     try:
+        if (args.holdings is not None or args.dry_run) and not args.profile:
+            flag = "--holdings" if args.holdings is not None else "--dry-run"
+            raise ConfigError(f"{flag} goes with --profile NAME (without it {flag} would be ignored)")
         if args.replay:
             loaded = load_portfolio_file(args.config)
             if args.live:
@@ -161,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     except RebalancerError as exc:
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`python main.py ... | head`): point stdout at /dev/null so the final
+        # flush does not fail again, and end as a process killed by SIGPIPE (as kit does).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:  # an unwritable or wrong --data-dir, a full disk: one line, not a traceback
         print(colored(f"error: {one_line_error(exc)}", "red"), file=sys.stderr)
         return 1

@@ -125,3 +125,31 @@ def test_main_when_config_hostile_then_one_line_exit_2_and_nothing_written(tmp_p
     err = capsys.readouterr().err.strip()
     assert code == 2 and fragment in err and "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
+
+
+def test_main_when_holdings_or_dry_run_without_profile_then_one_line_exit_2_and_nothing_written(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for flags, name in ((["--holdings", "x.json"], "--holdings"), (["--dry-run"], "--dry-run")):
+        done = subprocess.run([sys.executable, "main.py", *flags, "--data-dir", str(tmp_path / "d")], cwd=root,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and f"{name} goes with --profile NAME" in done.stderr
+        assert done.stderr.count("\n") == 1 and not (tmp_path / "d").exists()
+
+
+def test_main_when_reader_of_its_output_is_gone_then_quiet_sigpipe_status(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    read, write = os.pipe()
+    os.close(read)
+    done = subprocess.run([sys.executable, "main.py", "--preview", "--data-dir", str(tmp_path / "d")], cwd=root,
+                          stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write)
+    assert done.returncode == 141 and "Broken pipe" not in done.stderr and "Traceback" not in done.stderr
